@@ -1,0 +1,109 @@
+/**
+ * CreatorSite: one creator's Ghost site, registered from the objects that
+ * infra/render/creator.ts decides. This component adds what only Pulumi can:
+ * the creator's Ed25519 key pair for sqld (kept in state as a secret), the
+ * token signed with it, and how each object is registered (ordering, what is
+ * retained on delete, which objects Pulumi should not wait on).
+ *
+ * Child names are `<creator id>.<what>`: a dot cannot occur in an id, so no two
+ * creators' children can ever share a name, and tools can tell whose a child is.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { type CreatorInput, renderCreator, sqldAuthSecret } from "../infra/render/creator.ts";
+import type { KubeObject } from "../infra/render/objects.ts";
+import { signSqldToken } from "../infra/sqld-token.ts";
+
+export type CreatorSiteArgs = CreatorInput;
+
+type Registrar = new (
+  name: string,
+  args: Record<string, unknown>,
+  opts?: pulumi.CustomResourceOptions,
+) => pulumi.CustomResource;
+
+/**
+ * The typed Pulumi class for each kind a creator uses. The rendered objects are
+ * checked against kubernetes-models' types; the Pulumi classes take the same
+ * shapes as inputs, so the cast only widens the constructor's argument type.
+ */
+const REGISTRARS: Record<string, Registrar> = {
+  "v1/Namespace": k8s.core.v1.Namespace as unknown as Registrar,
+  "v1/ServiceAccount": k8s.core.v1.ServiceAccount as unknown as Registrar,
+  "v1/ResourceQuota": k8s.core.v1.ResourceQuota as unknown as Registrar,
+  "v1/LimitRange": k8s.core.v1.LimitRange as unknown as Registrar,
+  "v1/PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaim as unknown as Registrar,
+  "v1/Secret": k8s.core.v1.Secret as unknown as Registrar,
+  "v1/ConfigMap": k8s.core.v1.ConfigMap as unknown as Registrar,
+  "v1/Service": k8s.core.v1.Service as unknown as Registrar,
+  "apps/v1/Deployment": k8s.apps.v1.Deployment as unknown as Registrar,
+  "networking.k8s.io/v1/Ingress": k8s.networking.v1.Ingress as unknown as Registrar,
+  "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy as unknown as Registrar,
+  "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler as unknown as Registrar,
+};
+
+/** Kinds that hold the creator's data: deleting the component (retiring a creator) leaves them in the cluster. */
+const RETAINED = new Set(["Namespace", "PersistentVolumeClaim"]);
+/**
+ * Kinds Pulumi should not wait on. The Deployment's rollout already proves the
+ * site is up; a Service of a suspended site never gets endpoints, and an
+ * Ingress's status depends on the controller publishing it.
+ */
+const SKIP_AWAIT = new Set(["Service", "Ingress"]);
+
+export class CreatorSite extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly urls: pulumi.Output<string[]>;
+  public readonly siteUrl: pulumi.Output<string>;
+  public readonly serviceName: pulumi.Output<string>;
+
+  constructor(name: string, args: CreatorSiteArgs, opts: pulumi.ComponentResourceOptions) {
+    super("creator-platform:index:CreatorSite", name, {}, opts);
+    const rendered = renderCreator(args);
+
+    const key = new tls.PrivateKey(`${name}.sqld-jwt`, { algorithm: "ED25519" }, { parent: this });
+    const token = pulumi.secret(key.privateKeyPemPkcs8.apply(signSqldToken));
+    const publicKeyPem = pulumi.secret(key.publicKeyPem);
+    const secret = sqldAuthSecret({ id: args.creator.id, plan: args.creator.plan }, { publicKeyPem, token });
+
+    const [namespaceObject, ...namespaced] = rendered.objects;
+    if (!namespaceObject) throw new Error(`${name}: the renderer returned no objects`);
+    const namespace = this.register(name, namespaceObject, []);
+    for (const object of [...namespaced, secret]) this.register(name, object, [namespace]);
+
+    this.namespace = pulumi.output(rendered.namespace);
+    this.urls = pulumi.output(rendered.urls);
+    this.siteUrl = pulumi.output(rendered.siteUrl);
+    this.serviceName = pulumi.output(rendered.serviceName);
+    this.registerOutputs({
+      namespace: this.namespace,
+      urls: this.urls,
+      siteUrl: this.siteUrl,
+      serviceName: this.serviceName,
+    });
+  }
+
+  private register(
+    prefix: string,
+    object: KubeObject | ReturnType<typeof sqldAuthSecret<pulumi.Output<string>>>,
+    dependsOn: pulumi.Resource[],
+  ): pulumi.CustomResource {
+    const Registrar = REGISTRARS[`${object.apiVersion}/${object.kind}`];
+    const objectName = object.metadata?.name;
+    if (!Registrar || !objectName) throw new Error(`CreatorSite cannot register ${object.apiVersion}/${object.kind} ${objectName ?? "(unnamed)"}`);
+    const metadata = SKIP_AWAIT.has(object.kind)
+      ? { ...object.metadata, annotations: { ...object.metadata?.annotations, "pulumi.com/skipAwait": "true" } }
+      : object.metadata;
+    return new Registrar(
+      `${prefix}.${object.kind.toLowerCase()}.${objectName}`,
+      { ...object, metadata },
+      {
+        parent: this,
+        dependsOn,
+        retainOnDelete: RETAINED.has(object.kind),
+        customTimeouts: object.kind === "Deployment" ? { create: "15m", update: "15m" } : undefined,
+      },
+    );
+  }
+}

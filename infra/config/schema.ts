@@ -1,0 +1,183 @@
+/**
+ * The stack configuration: one zod schema for every key under `creator-platform:`
+ * in `stacks/Pulumi.<stack>.yaml`. Objects are strict, so a misspelt key is an
+ * error rather than a silently ignored setting. Cross-field rules (duplicate ids
+ * and domains, unknown plans) live in validate.ts, which reports them together
+ * with the problems found here.
+ */
+import { z } from "zod";
+
+/** RFC 1123 label: what Kubernetes accepts as a namespace suffix and DNS accepts as a subdomain. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const CPU = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
+const BYTES = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
+
+/** Creator ids become `creator-<id>` namespaces (63 characters at most). */
+export const CREATOR_ID_MAX = 55;
+
+export const creatorId = z
+  .string()
+  .max(CREATOR_ID_MAX, `at most ${CREATOR_ID_MAX} characters (the namespace is creator-<id>)`)
+  .regex(DNS_LABEL, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit");
+
+export const hostname = z
+  .string()
+  .regex(HOSTNAME, "must be a lowercase fully qualified host name such as blog.example.com");
+
+export const cpuQuantity = z.string().regex(CPU, "must be a CPU quantity such as 50m or 0.5");
+export const byteQuantity = z.string().regex(BYTES, "must be a size such as 192Mi or 1Gi");
+
+const resourcePair = z.strictObject({ cpu: cpuQuantity, memory: byteQuantity });
+export const containerResources = z.strictObject({
+  requests: resourcePair,
+  limits: resourcePair,
+});
+
+export const planSchema = z.strictObject({
+  description: z.string().optional(),
+  ghost: containerResources.extend({
+    /** V8 old-space limit for Ghost's Node process (MiB); V8 otherwise sizes it from the node's memory. */
+    heapMb: z.number().int().min(64).max(4096),
+  }),
+  sqld: containerResources,
+  /** One volume per creator holds sqld's database and Ghost's content (images, themes). */
+  storage: byteQuantity,
+  /** Stateless caching proxy in front of Ghost, scaled by an HPA. Ghost itself is never scaled. */
+  cache: z
+    .strictObject({
+      enabled: z.boolean(),
+      minReplicas: z.number().int().min(1).max(10).default(1),
+      maxReplicas: z.number().int().min(1).max(20).default(3),
+      targetCpuUtilization: z.number().int().min(10).max(95).default(70),
+      resources: containerResources,
+    })
+    .optional(),
+});
+
+const ingressSchema = z.strictObject({
+  className: z.string().default("traefik"),
+  /** Namespace of the ingress controller's pods; NetworkPolicies admit traffic from it alone. */
+  namespace: z.string().regex(DNS_LABEL, "must be a namespace name"),
+  podLabels: z.record(z.string(), z.string()).default({ "app.kubernetes.io/name": "traefik" }),
+});
+
+const autoscaler = z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) });
+
+const poolCommon = {
+  name: z.string().regex(DNS_LABEL, "must be a DNS-1123 label"),
+  /** Fixed node count. Omit both count and autoscaler to size the pool from the creators' requests. */
+  count: z.number().int().min(1).max(1000).optional(),
+  autoscaler: autoscaler.optional(),
+};
+
+export const CIVO_NODE_SIZES = [
+  "g4s.kube.xsmall",
+  "g4s.kube.small",
+  "g4s.kube.medium",
+  "g4s.kube.large",
+  "g4s.kube.xlarge",
+  "g4s.kube.2xlarge",
+] as const;
+export const LINODE_NODE_TYPES = ["g6-standard-1", "g6-standard-2", "g6-standard-4", "g6-standard-6"] as const;
+
+const existingCluster = z.strictObject({
+  provider: z.literal("existing"),
+  /** kubeconfig context to deploy to; omit for the current context. */
+  context: z.string().min(1).optional(),
+  ingress: ingressSchema.default({
+    className: "traefik",
+    namespace: "kube-system",
+    podLabels: { "app.kubernetes.io/name": "traefik" },
+  }),
+});
+
+const civoCluster = z.strictObject({
+  provider: z.literal("civo"),
+  region: z.string().regex(/^[A-Z]{3}[0-9]$/, "must be a Civo region code such as LON1 or NYC1"),
+  kubernetesVersion: z.string().optional(),
+  /** Who may reach the Kubernetes API (port 6443). The world gets 80 and 443 only. */
+  apiAllowedCidrs: z.array(z.string().regex(CIDR, "must be an IPv4 CIDR such as 203.0.113.0/24")).min(1),
+  nodePools: z.array(z.strictObject({ ...poolCommon, size: z.enum(CIVO_NODE_SIZES) })).min(1),
+  ingress: ingressSchema.optional(),
+});
+
+const linodeCluster = z.strictObject({
+  provider: z.literal("linode"),
+  region: z.string().regex(/^[a-z]{2}-[a-z]+$/, "must be a Linode region such as us-east or eu-west"),
+  kubernetesVersion: z.string().regex(/^1\.[0-9]+$/, "must be a minor version such as 1.33"),
+  highAvailability: z.boolean().default(false),
+  nodePools: z.array(z.strictObject({ ...poolCommon, type: z.enum(LINODE_NODE_TYPES) })).min(1),
+  ingress: ingressSchema.optional(),
+});
+
+export const clusterSchema = z.discriminatedUnion("provider", [existingCluster, civoCluster, linodeCluster]);
+
+export const creatorSchema = z.strictObject({
+  id: creatorId,
+  plan: z.string().regex(DNS_LABEL, "must name a plan"),
+  /** Custom domains in addition to <id>.<platform domain>. */
+  domains: z.array(hostname).default([]),
+  /** active: serving; suspended: scaled to zero, data kept; retired: no workload, data kept. */
+  state: z.enum(["active", "suspended", "retired"]).default("active"),
+});
+
+export const platformSchema = z.strictObject({
+  /** Every creator is served at <id>.<domain>. */
+  domain: hostname,
+  tls: z
+    .strictObject({
+      /** off: plain HTTP (local clusters); letsencrypt: cert-manager ACME certificates. */
+      mode: z.enum(["off", "letsencrypt"]),
+      email: z.email("must be an e-mail address for the ACME account").optional(),
+      /** Let's Encrypt's staging directory: untrusted certificates, generous rate limits. */
+      staging: z.boolean().default(false),
+      /**
+       * A DNS-01 wildcard certificate for *.<domain>, served by Traefik by default: creators on the
+       * platform domain then need no certificate of their own (Let's Encrypt allows 50 per domain a week).
+       */
+      wildcard: z.strictObject({ dnsProvider: z.enum(["cloudflare"]) }).optional(),
+    })
+    .default({ mode: "off", staging: false }),
+});
+
+export const storageSchema = z.strictObject({
+  /**
+   * block: one cloud block volume per creator (billed per GB, provider minimums, per-node attach limits).
+   * local: node-local disk through a local-path provisioner (no per-volume bill; the data lives on one
+   * node, so backups are what protect it).
+   */
+  type: z.enum(["block", "local"]).default("block"),
+  /** StorageClass for creator volumes; omit for the cluster's default class. */
+  className: z.string().min(1).optional(),
+});
+
+export const imagesSchema = z.strictObject({
+  ghost: z.string().min(1).optional(),
+  sqld: z.string().min(1).optional(),
+  cache: z.string().min(1).optional(),
+});
+
+/** Keys under `creator-platform:` in a stack file. */
+export const stackConfigSchema = z.strictObject({
+  cluster: clusterSchema,
+  platform: platformSchema,
+  storage: storageSchema.default({ type: "block" }),
+  /** Plans defined here add to, or replace by name, the built-in plans (infra/config/plans.ts). */
+  plans: z.record(z.string().regex(DNS_LABEL, "plan names must be DNS-1123 labels"), planSchema).default({}),
+  creators: z.array(creatorSchema),
+  images: imagesSchema.default({}),
+  /** The offline plan and `pulumi preview` fail when the stack costs more than this per creator. */
+  maxMonthlyCostPerCreator: z.number().positive().optional(),
+});
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type Cluster = StackConfig["cluster"];
+export type Creator = z.output<typeof creatorSchema>;
+export type Plan = z.output<typeof planSchema>;
+export type ContainerResources = z.output<typeof containerResources>;
+export type Platform = z.output<typeof platformSchema>;
+export type Storage = z.output<typeof storageSchema>;
+export type IngressController = z.output<typeof ingressSchema>;

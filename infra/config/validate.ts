@@ -1,0 +1,167 @@
+/**
+ * Validates a stack's configuration and reports every problem at once, each
+ * with its path (`creators[3].domains[0]`) and reason, before any resource is
+ * registered. Schema problems come from zod; the rules that span several
+ * fields (duplicates, unknown plans, limits below requests) are checked here,
+ * on the raw input, so they are reported even when other parts are malformed.
+ */
+import type { z } from "zod";
+import { BUILT_IN_PLANS } from "./plans.ts";
+import { bytes, cpuMillis } from "./quantity.ts";
+import { type Plan, type StackConfig, stackConfigSchema } from "./schema.ts";
+
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+/** A stack configuration with the built-in plans merged in. */
+export interface ResolvedConfig extends StackConfig {
+  plans: Record<string, Plan>;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: Problem[],
+  ) {
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the stack configuration:\n` +
+        problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out || "(root)";
+}
+
+function schemaProblems(error: z.ZodError): Problem[] {
+  return error.issues.flatMap((issue): Problem[] => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: formatPath([...issue.path, key]),
+        message: "unknown key (check its spelling; unknown keys are not ignored)",
+      }));
+    }
+    if (issue.code === "invalid_union" && issue.path.length > 0 && "note" in issue) {
+      return [{ path: formatPath([...issue.path, "provider"]), message: 'must be one of "existing", "civo", "linode"' }];
+    }
+    return [{ path: formatPath(issue.path), message: issue.message }];
+  });
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Duplicate ids, duplicate hosts and unknown plans, read from the raw creators list. */
+function creatorProblems(raw: Record<string, unknown>, planNames: Set<string>): Problem[] {
+  const problems: Problem[] = [];
+  const creators = Array.isArray(raw.creators) ? raw.creators : [];
+  const platformDomain = isRecord(raw.platform) && typeof raw.platform.domain === "string" ? raw.platform.domain : "";
+  const ids = new Map<string, number>();
+  const hosts = new Map<string, string>();
+  const claimHost = (host: string, path: string) => {
+    const owner = hosts.get(host);
+    if (owner === undefined) hosts.set(host, path);
+    else problems.push({ path, message: `duplicate host ${host}: already used by ${owner}` });
+  };
+  creators.forEach((creator, i) => {
+    if (!isRecord(creator)) return;
+    if (typeof creator.id === "string") {
+      const first = ids.get(creator.id);
+      if (first !== undefined) {
+        problems.push({ path: `creators[${i}].id`, message: `duplicate id "${creator.id}": already used by creators[${first}]` });
+      } else {
+        ids.set(creator.id, i);
+        if (platformDomain) claimHost(`${creator.id}.${platformDomain}`, `creators[${i}].id`);
+      }
+    }
+    if (typeof creator.plan === "string" && !planNames.has(creator.plan)) {
+      problems.push({
+        path: `creators[${i}].plan`,
+        message: `unknown plan "${creator.plan}" (defined: ${[...planNames].sort().join(", ")})`,
+      });
+    }
+    if (Array.isArray(creator.domains)) {
+      creator.domains.forEach((domain, j) => {
+        if (typeof domain !== "string") return;
+        const path = `creators[${i}].domains[${j}]`;
+        if (platformDomain && (domain === platformDomain || domain.endsWith(`.${platformDomain}`))) {
+          problems.push({ path, message: `custom domains must be outside the platform domain ${platformDomain}` });
+          return;
+        }
+        claimHost(domain, path);
+      });
+    }
+  });
+  return problems;
+}
+
+function atLeast(problems: Problem[], path: string, request: number, limit: number) {
+  if (limit < request) problems.push({ path, message: "limit is below the request" });
+}
+
+function planProblems(plans: Record<string, Plan>): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, plan] of Object.entries(plans)) {
+    const containers = { ghost: plan.ghost, sqld: plan.sqld, "cache.resources": plan.cache?.resources };
+    for (const [container, resources] of Object.entries(containers)) {
+      if (!resources) continue;
+      const base = `plans.${name}.${container}.limits`;
+      atLeast(problems, `${base}.cpu`, cpuMillis(resources.requests.cpu), cpuMillis(resources.limits.cpu));
+      atLeast(problems, `${base}.memory`, bytes(resources.requests.memory), bytes(resources.limits.memory));
+    }
+    if (plan.cache && plan.cache.minReplicas > plan.cache.maxReplicas) {
+      problems.push({ path: `plans.${name}.cache.maxReplicas`, message: "must be at least minReplicas" });
+    }
+    if (bytes(plan.ghost.limits.memory) < (plan.ghost.heapMb + 64) * 2 ** 20) {
+      problems.push({
+        path: `plans.${name}.ghost.heapMb`,
+        message: "leaves less than 64Mi of the memory limit for Node's code, buffers and native memory",
+      });
+    }
+  }
+  return problems;
+}
+
+function clusterProblems(config: StackConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (config.cluster.provider !== "existing") {
+    const seen = new Set<string>();
+    config.cluster.nodePools.forEach((pool, i) => {
+      const path = `cluster.nodePools[${i}]`;
+      if (seen.has(pool.name)) problems.push({ path: `${path}.name`, message: `duplicate pool name "${pool.name}"` });
+      seen.add(pool.name);
+      if (pool.count !== undefined && pool.autoscaler) {
+        problems.push({ path, message: "set count or autoscaler, not both" });
+      }
+      if (pool.autoscaler && pool.autoscaler.min > pool.autoscaler.max) {
+        problems.push({ path: `${path}.autoscaler.max`, message: "must be at least autoscaler.min" });
+      }
+    });
+  }
+  if (config.platform.tls.mode === "letsencrypt" && !config.platform.tls.email) {
+    problems.push({ path: "platform.tls.email", message: "required when tls.mode is letsencrypt (the ACME account)" });
+  }
+  return problems;
+}
+
+/** Validates the keys of one stack (without the `creator-platform:` prefix). */
+export function validateStackConfig(raw: Record<string, unknown>, source: string): ResolvedConfig {
+  const parsed = stackConfigSchema.safeParse(raw);
+  const stackPlans = isRecord(raw.plans) ? Object.keys(raw.plans) : [];
+  const planNames = new Set([...Object.keys(BUILT_IN_PLANS), ...stackPlans]);
+  const problems = [...(parsed.success ? [] : schemaProblems(parsed.error)), ...creatorProblems(raw, planNames)];
+  if (parsed.success) {
+    problems.push(...planProblems(parsed.data.plans), ...clusterProblems(parsed.data));
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
+  return { ...parsed.data, plans: { ...BUILT_IN_PLANS, ...parsed.data.plans } };
+}

@@ -1,0 +1,23 @@
+/**
+ * Pinned images (never `latest`). A stack may override any of them under
+ * `creator-platform:images`, e.g. to roll a new version out region by region.
+ */
+import { GHOST_IMAGE } from "./ghost/contract.ts";
+
+export const DEFAULT_IMAGES = {
+  ghost: GHOST_IMAGE,
+  /** libSQL server; newest release as of November 2026 (December 2025). */
+  sqld: "ghcr.io/tursodatabase/libsql-server:v0.24.33",
+  /** Caching proxy for plans with a cache tier: nginx built to run as a non-root user. */
+  cache: "nginxinc/nginx-unprivileged:1.27.4-alpine",
+} as const;
+
+export type Images = { [K in keyof typeof DEFAULT_IMAGES]: string };
+
+export function resolveImages(overrides: Partial<Images>): Images {
+  return {
+    ghost: overrides.ghost ?? DEFAULT_IMAGES.ghost,
+    sqld: overrides.sqld ?? DEFAULT_IMAGES.sqld,
+    cache: overrides.cache ?? DEFAULT_IMAGES.cache,
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The Pulumi engine, replaced: Pulumi's mock runtime calls these functions
+ * instead of a CLI, provider plugins and cloud APIs. The real program runs
+ * unchanged on top; this is the only place it is mocked. Used by the offline
+ * plan and by the tests.
+ */
+import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../config/stack-file.ts";
+
+export interface Registration {
+  type: string;
+  name: string;
+  /** Inputs as the engine received them (secrets still wrapped; see isSecret). */
+  inputs: Record<string, unknown>;
+  /** `<provider urn>::<provider id>` for custom resources with an explicit provider. */
+  provider: string | undefined;
+  custom: boolean;
+}
+
+/** Outputs a real provider computes and the program reads, for the few types that need them. */
+type Computed = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+
+/** A stable Ed25519 key per resource name, so offline plans are repeatable. */
+function ed25519Key(seedText: string): Record<string, string> {
+  const seed = createHash("sha256").update(seedText).digest();
+  const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
+  const privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+  return {
+    privateKeyPem: pem,
+    privateKeyPemPkcs8: pem,
+    publicKeyPem: createPublicKey(privateKey).export({ format: "pem", type: "spki" }).toString(),
+  };
+}
+
+const COMPUTED: Record<string, Computed> = {
+  "tls:index/privateKey:PrivateKey": (args) => ed25519Key(args.name),
+};
+
+export class MockEngine {
+  readonly registrations: Registration[] = [];
+  /** Things the offline run could not show; components add to it through `notCoveredOffline`. */
+  readonly notCovered: string[] = [];
+  onRegister: ((registration: Registration) => void) | undefined;
+
+  /** Adds computed outputs for a resource type (cluster components register theirs). */
+  static compute(type: string, computed: Computed): void {
+    COMPUTED[type] = computed;
+  }
+
+  byType(type: string): Registration[] {
+    return this.registrations.filter((r) => r.type === type);
+  }
+}
+
+export interface MockOptions {
+  stack: string;
+  /** Stack config, keys namespaced (`creator-platform:creators`), values as in the stack file. */
+  config: Record<string, unknown>;
+  preview?: boolean;
+}
+
+export async function installMocks(options: MockOptions): Promise<MockEngine> {
+  const engine = new MockEngine();
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(
+      Object.entries(options.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
+  );
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const registration: Registration = {
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs as Record<string, unknown>,
+          provider: args.provider,
+          custom: args.custom ?? true,
+        };
+        engine.registrations.push(registration);
+        engine.onRegister?.(registration);
+        const computed = COMPUTED[args.type]?.(args) ?? {};
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
+      },
+      call(args) {
+        return args.inputs as Record<string, unknown>;
+      },
+    },
+    PROJECT,
+    options.stack,
+    options.preview ?? false,
+  );
+  return engine;
+}
+
+/** True when a value arrived at the engine marked secret. */
+export function isSecret(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
+  );
+}
+
+/** Replaces every secret value (wrapped by the engine) with `replacement`, or unwraps it. */
+export function mapSecrets(value: unknown, replace: (secret: unknown) => unknown): unknown {
+  if (isSecret(value)) return replace((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map((v) => mapSecrets(v, replace));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapSecrets(v, replace)]));
+  }
+  return value;
+}
+
+/** Resolves the Outputs inside a value (the program's exports). Secrets resolve to their values. */
+export async function resolveOutputs(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const resolved = await new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("an output never resolved (unknown in this run)")), 10_000);
+      (value as pulumi.Output<unknown>).apply((v) => {
+        clearTimeout(timer);
+        resolve(v);
+        return v;
+      });
+    });
+    return resolveOutputs(resolved);
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));
+  if (typeof value === "object" && value !== null) {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveOutputs(v)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}

@@ -1,0 +1,116 @@
+/**
+ * The offline plan: the real program (infra/index.ts) run under Pulumi's mock
+ * runtime, with no CLI, credentials or network, reporting what it would create.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { projectKeys, readStackFile } from "../config/stack-file.ts";
+import { validateStackConfig } from "../config/validate.ts";
+import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs } from "./mocks.ts";
+
+export const CREATOR_SITE_TYPE = "creator-platform:index:CreatorSite";
+export const REDACTED = "REDACTED-by-offline-plan";
+
+export interface KubeManifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface PlanResult {
+  stack: string;
+  provider: string;
+  /** Creators with a site in this plan (retired creators have none). */
+  creators: number;
+  /** Registered resources by type token. */
+  resources: Record<string, number>;
+  perCreator: Record<string, { plan: string; state: string; resources: number; urls: string[] }>;
+  outputs: Record<string, unknown>;
+  /** What the offline plan cannot show, in plain words. */
+  notCovered: string[];
+  registrations: Registration[];
+}
+
+/** Child resources are named `<creator id>.<what>`; ids cannot contain a dot. */
+export function creatorOf(registration: Registration): string | undefined {
+  if (registration.type === CREATOR_SITE_TYPE) return registration.name;
+  const dot = registration.name.indexOf(".");
+  return dot > 0 ? registration.name.slice(0, dot) : undefined;
+}
+
+/** The Kubernetes objects in a plan, secrets redacted: what `--out` writes. */
+export function kubeManifests(registrations: Registration[]): KubeManifest[] {
+  return registrations
+    .filter((r) => r.type.startsWith("kubernetes:") && typeof r.inputs.apiVersion === "string" && typeof r.inputs.kind === "string")
+    .map((r) => mapSecrets(r.inputs, () => REDACTED) as KubeManifest);
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Objects the Kubernetes provider expands at deploy time: the mock runtime registers only the component. */
+function remoteComponents(registrations: Registration[]): string[] {
+  return registrations
+    .filter((r) => r.type === "kubernetes:helm.sh/v4:Chart" || r.type === "kubernetes:yaml/v2:ConfigGroup")
+    .map((r) => {
+      const chart = typeof r.inputs.chart === "string" ? ` ${r.inputs.chart}` : "";
+      const version = typeof r.inputs.version === "string" ? ` ${r.inputs.version}` : "";
+      return `${r.name}:${chart}${version} is expanded by the Kubernetes provider at deploy time; its objects are not listed offline`;
+    });
+}
+
+/**
+ * Waits until every pending registration reached the engine. `waitForRPCs` is
+ * exported by the SDK's runtime but marked internal, so its type is not published.
+ */
+async function waitForRegistrations(): Promise<void> {
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+export interface PlanOptions {
+  /** Called as each creator's pod spec is registered (the last of a creator's objects to resolve). */
+  onCreatorRegistered?: () => void;
+}
+
+/**
+ * Runs the plan for one stack file. Validates first and throws ConfigError
+ * before anything is registered. Pulumi's runtime is process-global: one plan
+ * per process.
+ */
+export async function runPlan(stackFile: string, options: PlanOptions = {}): Promise<PlanResult> {
+  const file = readStackFile(stackFile);
+  const config = validateStackConfig(projectKeys(file.config), stackFile);
+  const engine: MockEngine = await installMocks({ stack: file.stack, config: file.config });
+  if (options.onCreatorRegistered) engine.onRegister = (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name.endsWith(".deployment.ghost") && options.onCreatorRegistered?.();
+  const program: Record<string, unknown> = await import("../index.ts");
+  const outputs = (await resolveOutputs({ ...program })) as Record<string, unknown>;
+  await waitForRegistrations();
+
+  const registrations = engine.registrations;
+  const sites = registrations.filter((r) => r.type === CREATOR_SITE_TYPE).map((r) => r.name);
+  const perResource = countBy(registrations.filter((r) => creatorOf(r) !== undefined), (r) => creatorOf(r) ?? "");
+  const creatorOutputs = (outputs.creators ?? {}) as Record<string, { urls?: string[] }>;
+  const perCreator: PlanResult["perCreator"] = {};
+  for (const creator of config.creators) {
+    if (!sites.includes(creator.id)) continue;
+    perCreator[creator.id] = {
+      plan: creator.plan,
+      state: creator.state,
+      resources: perResource[creator.id] ?? 0,
+      urls: creatorOutputs[creator.id]?.urls ?? [],
+    };
+  }
+  return {
+    stack: file.stack,
+    provider: config.cluster.provider,
+    creators: sites.length,
+    resources: countBy(registrations, (r) => r.type),
+    perCreator,
+    outputs,
+    notCovered: [...engine.notCovered, ...remoteComponents(registrations)],
+    registrations,
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * Everything one creator needs, as plain Kubernetes objects: the decision of
+ * what a creator gets, free of Pulumi, so tests and the offline plan can read
+ * it directly. Every name derives from the creator's id, never from its place
+ * in the list, so adding, removing or reordering creators leaves the others alone.
+ */
+import { bytes, cpuMillis, formatCpu, formatMiB } from "../config/quantity.ts";
+import type { Creator, IngressController, Plan, Platform, Storage } from "../config/schema.ts";
+import type { Images } from "../images.ts";
+import { CACHE_NAME, cacheObjects } from "./cache.ts";
+import { GHOST_NAME, SQLD_AUTH_SECRET, SQLD_PUBLIC_KEY, SQLD_TOKEN, ghostDeployment } from "./ghost-pod.ts";
+import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
+import { networkPolicies } from "./network-policies.ts";
+import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";
+import { creatorTls } from "./tls.ts";
+
+export interface CreatorInput {
+  creator: Creator;
+  plan: Plan;
+  platform: Platform;
+  ingress: IngressController;
+  storage: Storage;
+  images: Images;
+}
+
+export interface RenderedCreator {
+  id: string;
+  namespace: string;
+  /** <id>.<platform domain> first, then the custom domains. */
+  hosts: string[];
+  urls: string[];
+  /** Ghost's canonical URL: the first custom domain if there is one. */
+  siteUrl: string;
+  /** The Service the Ingress sends traffic to (the cache tier when the plan has one). */
+  serviceName: string;
+  objects: KubeObject[];
+}
+
+/** Resources cert-manager's HTTP-01 solver asks for (its defaults); the quota leaves room for them. */
+const ACME_SOLVER = { cpu: 10, memoryMiB: 64, cpuLimit: 100, memoryLimitMiB: 64 };
+
+interface Totals {
+  cpu: number;
+  memory: number;
+  cpuLimit: number;
+  memoryLimit: number;
+  pods: number;
+}
+
+/** Adds `count` containers; `newPods` is false for a container that shares a pod already counted. */
+function add(totals: Totals, resources: Plan["sqld"], count = 1, newPods = true): void {
+  totals.cpu += cpuMillis(resources.requests.cpu) * count;
+  totals.memory += bytes(resources.requests.memory) * count;
+  totals.cpuLimit += cpuMillis(resources.limits.cpu) * count;
+  totals.memoryLimit += bytes(resources.limits.memory) * count;
+  if (newPods) totals.pods += count;
+}
+
+/**
+ * The namespace's ceiling: the plan's pods at their largest (the cache at its
+ * HPA maximum) plus one ACME solver per certificate host. No LoadBalancer or
+ * NodePort Service can be created in a creator namespace: one shared ingress
+ * serves every site.
+ */
+function quota(owner: Owner, plan: Plan, solvers: number): IResourceQuota {
+  const totals: Totals = { cpu: 0, memory: 0, cpuLimit: 0, memoryLimit: 0, pods: 0 };
+  add(totals, { requests: plan.ghost.requests, limits: plan.ghost.limits });
+  add(totals, plan.sqld, 1, false); // the sidecar, in Ghost's pod
+  if (plan.cache?.enabled) add(totals, plan.cache.resources, plan.cache.maxReplicas);
+  totals.cpu += ACME_SOLVER.cpu * solvers;
+  totals.memory += ACME_SOLVER.memoryMiB * 2 ** 20 * solvers;
+  totals.cpuLimit += ACME_SOLVER.cpuLimit * solvers;
+  totals.memoryLimit += ACME_SOLVER.memoryLimitMiB * 2 ** 20 * solvers;
+  totals.pods += solvers;
+  return {
+    apiVersion: "v1",
+    kind: "ResourceQuota",
+    metadata: { name: "creator", namespace: namespaceOf(owner.id), labels: creatorLabels(owner, "quota") },
+    spec: {
+      hard: {
+        "requests.cpu": formatCpu(totals.cpu),
+        "requests.memory": formatMiB(totals.memory),
+        "limits.cpu": formatCpu(totals.cpuLimit),
+        "limits.memory": formatMiB(totals.memoryLimit),
+        pods: String(totals.pods),
+        persistentvolumeclaims: "1",
+        "requests.storage": plan.storage,
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+      },
+    },
+  };
+}
+
+/** Defaults for containers that name no resources (the ACME solver), and a ceiling per container. */
+function limitRange(owner: Owner, plan: Plan): ILimitRange {
+  const largest = [plan.ghost, plan.sqld, plan.cache?.resources].filter((r) => r !== undefined);
+  const maxCpu = Math.max(...largest.map((r) => cpuMillis(r.limits.cpu)));
+  const maxMemory = Math.max(...largest.map((r) => bytes(r.limits.memory)));
+  return {
+    apiVersion: "v1",
+    kind: "LimitRange",
+    metadata: { name: "creator", namespace: namespaceOf(owner.id), labels: creatorLabels(owner, "quota") },
+    spec: {
+      limits: [
+        {
+          type: "Container",
+          default: { cpu: `${ACME_SOLVER.cpuLimit}m`, memory: `${ACME_SOLVER.memoryLimitMiB}Mi` },
+          defaultRequest: { cpu: `${ACME_SOLVER.cpu}m`, memory: `${ACME_SOLVER.memoryMiB}Mi` },
+          max: { cpu: formatCpu(maxCpu), memory: formatMiB(maxMemory) },
+        },
+      ],
+    },
+  };
+}
+
+function ingress(owner: Owner, input: CreatorInput, hosts: string[], serviceName: string): IIngress {
+  const [platformHost = "", ...customDomains] = hosts;
+  const tls = creatorTls(input.platform.tls, platformHost, customDomains);
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: {
+      name: "ghost",
+      namespace: namespaceOf(owner.id),
+      labels: creatorLabels(owner, "ingress"),
+      annotations: tls.annotations,
+    },
+    spec: {
+      ingressClassName: input.ingress.className,
+      rules: hosts.map((host) => ({
+        host,
+        http: {
+          paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: serviceName, port: { name: "http" } } } }],
+        },
+      })),
+      ...(tls.certificateHosts.length > 0
+        ? { tls: [{ hosts: tls.certificateHosts, secretName: "site-tls" }] }
+        : {}),
+    },
+  };
+}
+
+export function renderCreator(input: CreatorInput): RenderedCreator {
+  const { creator, plan } = input;
+  const owner: Owner = { id: creator.id, plan: creator.plan };
+  const namespace = namespaceOf(creator.id);
+  const suspended = creator.state === "suspended";
+  const hosts = [`${creator.id}.${input.platform.domain}`, ...creator.domains];
+  const tls = creatorTls(input.platform.tls, hosts[0] ?? "", creator.domains);
+  const urls = hosts.map((host) => `${tls.scheme}://${host}`);
+  const siteUrl = urls[creator.domains.length > 0 ? 1 : 0] ?? "";
+  const cache = plan.cache?.enabled ? plan.cache : undefined;
+  const serviceName = cache ? CACHE_NAME : GHOST_NAME;
+
+  const ghostService: IService = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: GHOST_NAME, namespace, labels: creatorLabels(owner, "ghost") },
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels(creator.id, "ghost"),
+      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+    },
+  };
+
+  const objects: KubeObject[] = [
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: namespace,
+        labels: {
+          ...creatorLabels(owner, "namespace"),
+          "pod-security.kubernetes.io/enforce": "restricted",
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/audit": "restricted",
+        },
+      },
+    },
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "ghost", namespace, labels: creatorLabels(owner, "ghost") },
+      automountServiceAccountToken: false,
+    },
+    quota(owner, plan, tls.certificateHosts.length),
+    limitRange(owner, plan),
+    {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data", namespace, labels: creatorLabels(owner, "storage") },
+      spec: {
+        accessModes: ["ReadWriteOnce"],
+        ...(input.storage.className ? { storageClassName: input.storage.className } : {}),
+        resources: { requests: { storage: plan.storage } },
+      },
+    },
+    ghostDeployment({ owner, plan, images: input.images, url: siteUrl, host: hosts[0] ?? "", suspended }),
+    ghostService,
+    ...(cache ? cacheObjects({ owner, cache, image: input.images.cache, ghostService: GHOST_NAME, suspended }) : []),
+    ingress(owner, input, hosts, serviceName),
+    ...networkPolicies({ owner, ingress: input.ingress, publicComponent: cache ? "cache" : "ghost", cache: cache !== undefined }),
+  ];
+  return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
+}
+
+/**
+ * The sqld credentials: the public half of the creator's Ed25519 key for sqld,
+ * and the token signed with the private half for Ghost. Generic over the value
+ * type so the component can pass Pulumi secrets.
+ */
+export function sqldAuthSecret<V>(creator: Owner, values: { publicKeyPem: V; token: V }): Omit<ISecret, "stringData"> & { stringData: Record<string, V> } {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: SQLD_AUTH_SECRET, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, "sqld") },
+    type: "Opaque",
+    stringData: { [SQLD_PUBLIC_KEY]: values.publicKeyPem, [SQLD_TOKEN]: values.token },
+  };
+}

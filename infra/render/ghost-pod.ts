@@ -1,0 +1,171 @@
+/**
+ * The creator's pod: Ghost plus its libSQL server (sqld) as a Kubernetes native
+ * sidecar (an init container with restartPolicy Always). The kubelet starts
+ * sqld first and waits for its startup probe before it starts Ghost, and stops
+ * it after Ghost: Ghost never runs without its database.
+ *
+ * Ghost supports exactly one instance per site, so the Deployment has one
+ * replica, the Recreate strategy (the old pod is gone before the new one opens
+ * the database) and is never the target of an autoscaler.
+ */
+import { bytes, MiB } from "../config/quantity.ts";
+import type { Plan } from "../config/schema.ts";
+import { ghostEnvironment } from "../ghost/contract.ts";
+import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
+import { GHOST_PORT } from "./network-policies.ts";
+import type { IContainer, IDeployment, IProbe } from "./objects.ts";
+import { containerSecurity, podSecurity } from "./security.ts";
+
+export const GHOST_NAME = "ghost";
+export const SQLD_AUTH_SECRET = "sqld-auth";
+export const SQLD_PUBLIC_KEY = "jwt-public-key.pem";
+export const SQLD_TOKEN = "ghost-token";
+export const SQLD_PORT = 8080;
+
+/** One volume per creator, mounted in both containers. */
+export const DATA_PATH = "/var/lib/creator";
+export const SQLD_DB_PATH = `${DATA_PATH}/sqld`;
+export const GHOST_CONTENT_PATH = `${DATA_PATH}/content`;
+/** Ghost's local copy of its database (an embedded replica of sqld's), kept on the volume for fast restarts. */
+export const GHOST_REPLICA_PATH = `${GHOST_CONTENT_PATH}/data/ghost-replica.db`;
+
+/** Users of the upstream images: the official Ghost image's `node`, sqld's `sqld`. */
+const GHOST_UID = 1000;
+const SQLD_UID = 666;
+
+export interface GhostPodInput {
+  owner: Owner;
+  plan: Plan;
+  images: { ghost: string; sqld: string };
+  /** Ghost's canonical URL. */
+  url: string;
+  /** Host header for probes, so Ghost answers as it would for its own site. */
+  host: string;
+  suspended: boolean;
+}
+
+/**
+ * Ghost has no health endpoint; the admin API's site resource answers without
+ * authentication once Ghost has booted and reached its database. It must be
+ * asked with the trailing slash (otherwise a 301) and as HTTPS (otherwise Ghost
+ * redirects to its https URL).
+ */
+function ghostProbe(host: string, periodSeconds: number, failureThreshold: number): IProbe {
+  return {
+    httpGet: {
+      path: "/ghost/api/admin/site/",
+      port: "http",
+      httpHeaders: [
+        { name: "X-Forwarded-Proto", value: "https" },
+        { name: "Host", value: host },
+      ],
+    },
+    periodSeconds,
+    timeoutSeconds: 5,
+    failureThreshold,
+  };
+}
+
+/** sqld's heap limits follow the container's memory limit, leaving room for the binary and page cache. */
+function sqldHeapLimitsMb(plan: Plan): { soft: number; hard: number } {
+  const limitMb = Math.floor(bytes(plan.sqld.limits.memory) / MiB);
+  return { soft: Math.max(8, Math.floor(limitMb * 0.4)), hard: Math.max(16, Math.floor(limitMb * 0.6)) };
+}
+
+function sqldSidecar(input: GhostPodInput): IContainer {
+  const heap = sqldHeapLimitsMb(input.plan);
+  const health: IProbe = { httpGet: { path: "/health", port: "http" }, timeoutSeconds: 2 };
+  return {
+    name: "sqld",
+    image: input.images.sqld,
+    restartPolicy: "Always",
+    command: ["/bin/sqld"],
+    args: [
+      `--db-path=${SQLD_DB_PATH}`,
+      // All interfaces so the kubelet's probes reach it; the NetworkPolicies admit no other
+      // pod to this port and every request needs the creator's JWT. Ghost uses 127.0.0.1.
+      `--http-listen-addr=0.0.0.0:${SQLD_PORT}`,
+      `--auth-jwt-key-file=/etc/sqld/${SQLD_PUBLIC_KEY}`,
+      `--soft-heap-limit-mb=${heap.soft}`,
+      `--hard-heap-limit-mb=${heap.hard}`,
+    ],
+    ports: [{ name: "http", containerPort: SQLD_PORT, protocol: "TCP" }],
+    // Ghost starts only once this succeeds (native sidecar ordering).
+    startupProbe: { ...health, periodSeconds: 2, failureThreshold: 60 },
+    livenessProbe: { ...health, periodSeconds: 20, failureThreshold: 6 },
+    resources: input.plan.sqld,
+    securityContext: containerSecurity(SQLD_UID),
+    volumeMounts: [
+      { name: "data", mountPath: DATA_PATH },
+      { name: "sqld-auth", mountPath: "/etc/sqld", readOnly: true },
+      { name: "sqld-tmp", mountPath: "/tmp" },
+    ],
+  };
+}
+
+function ghostContainer(input: GhostPodInput): IContainer {
+  const { ghost } = input.plan;
+  return {
+    name: "ghost",
+    image: input.images.ghost,
+    env: ghostEnvironment({
+      url: input.url,
+      mode: "replica",
+      sqldUrl: `http://127.0.0.1:${SQLD_PORT}`,
+      tokenSecretName: SQLD_AUTH_SECRET,
+      tokenSecretKey: SQLD_TOKEN,
+      heapMb: ghost.heapMb,
+      localDbPath: GHOST_REPLICA_PATH,
+      contentPath: GHOST_CONTENT_PATH,
+    }),
+    ports: [{ name: "http", containerPort: GHOST_PORT, protocol: "TCP" }],
+    // The first boot runs every migration: allow ten minutes before giving up.
+    startupProbe: ghostProbe(input.host, 10, 60),
+    readinessProbe: ghostProbe(input.host, 10, 3),
+    // Deliberately lax. The admin API also fails while sqld is briefly unavailable, and
+    // restarting Ghost then would turn a database blip into a restart loop of slow boots.
+    // A TCP check restarts only a process that stopped accepting connections for 5 minutes.
+    livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 10 },
+    resources: { requests: ghost.requests, limits: ghost.limits },
+    securityContext: containerSecurity(GHOST_UID),
+    volumeMounts: [
+      { name: "data", mountPath: DATA_PATH },
+      { name: "ghost-tmp", mountPath: "/tmp" },
+    ],
+  };
+}
+
+export function ghostDeployment(input: GhostPodInput): IDeployment {
+  const namespace = namespaceOf(input.owner.id);
+  const labels = creatorLabels(input.owner, "ghost");
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: GHOST_NAME, namespace, labels },
+    spec: {
+      replicas: input.suspended ? 0 : 1,
+      strategy: { type: "Recreate" },
+      revisionHistoryLimit: 2,
+      selector: { matchLabels: selectorLabels(input.owner.id, "ghost") },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: "ghost",
+          automountServiceAccountToken: false,
+          // No environment variables for every Service in the namespace.
+          enableServiceLinks: false,
+          securityContext: podSecurity(GHOST_UID),
+          terminationGracePeriodSeconds: 30,
+          initContainers: [sqldSidecar(input)],
+          containers: [ghostContainer(input)],
+          volumes: [
+            { name: "data", persistentVolumeClaim: { claimName: "data" } },
+            { name: "sqld-auth", secret: { secretName: SQLD_AUTH_SECRET, items: [{ key: SQLD_PUBLIC_KEY, path: SQLD_PUBLIC_KEY }] } },
+            { name: "ghost-tmp", emptyDir: { sizeLimit: "128Mi" } },
+            { name: "sqld-tmp", emptyDir: { sizeLimit: "64Mi" } },
+          ],
+        },
+      },
+    },
+  };
+}

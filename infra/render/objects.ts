@@ -1,0 +1,53 @@
+/**
+ * The Kubernetes objects the renderers produce, typed by kubernetes-models so a
+ * misspelt field fails the type check. Tests also validate every rendered
+ * object against the API's OpenAPI schemas through the same package.
+ */
+import type { IHorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
+import type { IIngress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
+import type { ILimitRange } from "kubernetes-models/v1/LimitRange";
+import type { INamespace } from "kubernetes-models/v1/Namespace";
+import type { IPersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
+import type { IResourceQuota } from "kubernetes-models/v1/ResourceQuota";
+import type { ISecret } from "kubernetes-models/v1/Secret";
+import type { IService } from "kubernetes-models/v1/Service";
+import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+
+export type { IContainer } from "kubernetes-models/v1/Container";
+export type { IProbe } from "kubernetes-models/v1/Probe";
+export type {
+  IConfigMap,
+  IDeployment,
+  IHorizontalPodAutoscaler,
+  IIngress,
+  ILimitRange,
+  INamespace,
+  INetworkPolicy,
+  IPersistentVolumeClaim,
+  IResourceQuota,
+  ISecret,
+  IService,
+  IServiceAccount,
+};
+
+export type KubeObject =
+  | INamespace
+  | IServiceAccount
+  | IResourceQuota
+  | ILimitRange
+  | IPersistentVolumeClaim
+  | ISecret
+  | IConfigMap
+  | IDeployment
+  | IService
+  | IIngress
+  | INetworkPolicy
+  | IHorizontalPodAutoscaler;
+
+/** Every object here is named; the metadata type makes name optional, so say it once. */
+export interface Named {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}

@@ -1,0 +1,43 @@
+/**
+ * npm run plan -- --stack <name> | --config <file> [--out <dir>] [--json]
+ *
+ * Runs the real Pulumi program under Pulumi's mock runtime: no CLI, no
+ * credentials, no network. Prints what would be created; `--out` writes every
+ * Kubernetes object as YAML (one file per creator namespace, one for the platform).
+ */
+import { Command, Option } from "commander";
+import { loadStackFile } from "../infra/config/stack-file.ts";
+import { ConfigError } from "../infra/config/validate.ts";
+import { type PlanResult, runPlan } from "../infra/offline/plan.ts";
+import { printPlan, writeManifests } from "./plan/output.ts";
+import { resolveStackFile } from "./stack-option.ts";
+import { withProgress } from "./progress.ts";
+
+const program = new Command("plan")
+  .description("Offline plan: run the Pulumi program under the mock runtime and show what it would create.")
+  .addOption(new Option("-s, --stack <name>", "stack name (reads stacks/Pulumi.<name>.yaml)").conflicts("config"))
+  .addOption(new Option("-c, --config <file>", "path to a stack file"))
+  .option("-o, --out <dir>", "write every Kubernetes object as YAML into this directory")
+  .option("--json", "print the plan as JSON")
+  .showHelpAfterError()
+  .action(async (options: { stack?: string; config?: string; out?: string; json?: boolean }) => {
+    const stackFile = resolveStackFile(program, options);
+    let plan: PlanResult;
+    try {
+      const sites = loadStackFile(stackFile).config.creators.filter((c) => c.state !== "retired").length;
+      plan = await withProgress("planning", sites, !options.json, (tick) => runPlan(stackFile, { onCreatorRegistered: tick }));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      process.stderr.write(`${error.message}\nNothing was planned or written.\n`);
+      process.exit(1);
+    }
+    const written = options.out ? writeManifests(plan, options.out) : [];
+    if (options.json) {
+      const { stack, creators, resources, outputs } = plan;
+      process.stdout.write(`${JSON.stringify({ stack, creators, resources, outputs, notCovered: plan.notCovered, written }, null, 2)}\n`);
+    } else {
+      printPlan(plan, written);
+    }
+  });
+
+await program.parseAsync();
