@@ -50,9 +50,6 @@ function schemaProblems(error: z.ZodError): Problem[] {
         message: "unknown key (check its spelling; unknown keys are not ignored)",
       }));
     }
-    if (issue.code === "invalid_union" && issue.path.length > 0 && "note" in issue) {
-      return [{ path: formatPath([...issue.path, "provider"]), message: 'must be one of "existing", "civo", "linode"' }];
-    }
     return [{ path: formatPath(issue.path), message: issue.message }];
   });
 }

@@ -38,11 +38,20 @@ export function creatorOf(registration: Registration): string | undefined {
   return dot > 0 ? registration.name.slice(0, dot) : undefined;
 }
 
+/** Every leaf of a secret value replaced, its shape kept (a Secret's stringData stays a map). */
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+  }
+  return REDACTED;
+}
+
 /** The Kubernetes objects in a plan, secrets redacted: what `--out` writes. */
 export function kubeManifests(registrations: Registration[]): KubeManifest[] {
   return registrations
     .filter((r) => r.type.startsWith("kubernetes:") && typeof r.inputs.apiVersion === "string" && typeof r.inputs.kind === "string")
-    .map((r) => mapSecrets(r.inputs, () => REDACTED) as KubeManifest);
+    .map((r) => mapSecrets(r.inputs, redact) as KubeManifest);
 }
 
 function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {

@@ -1,0 +1,108 @@
+/**
+ * CreatorSite and the program under Pulumi's mock runtime: what reaches the
+ * engine, with which provider, which values are secret, and how names behave
+ * when the creators list changes.
+ */
+import { createPublicKey, verify } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { type MockEngine, type Registration, installMocks, isSecret, resolveOutputs } from "../../infra/offline/mocks.ts";
+import { creatorPlatform } from "../../infra/program.ts";
+import { rawConfig, resolvedConfig } from "../support/config.ts";
+
+async function runProgram(creators: unknown[]): Promise<{ engine: MockEngine; outputs: Record<string, unknown> }> {
+  const config = resolvedConfig({ creators });
+  const engine = await installMocks({ stack: "test", config: {} });
+  const outputs = (await resolveOutputs(creatorPlatform(config, "test"))) as Record<string, unknown>;
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  return { engine, outputs };
+}
+
+const key = (r: Registration) => `${r.type}::${r.name}`;
+const inputsOf = (registrations: Registration[]) => new Map(registrations.map((r) => [key(r), JSON.stringify(r.inputs)]));
+
+const base = rawConfig().creators as unknown[];
+
+describe("CreatorSite under the mock runtime", async () => {
+  const { engine, outputs } = await runProgram(base);
+
+  it("registers every Kubernetes object through the cluster's explicit provider", () => {
+    const kube = engine.registrations.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(kube.length).toBeGreaterThan(30);
+    for (const r of kube) expect(r.provider, key(r)).toMatch(/pulumi:providers:kubernetes::test-k8s::/);
+    expect(engine.byType("pulumi:providers:kubernetes")).toHaveLength(1);
+  });
+
+  it("creates one site per creator with its outputs", () => {
+    expect(engine.byType("creator-platform:index:CreatorSite").map((r) => r.name)).toEqual(["alice", "bob", "carol"]);
+    expect(outputs.creators).toMatchObject({
+      alice: { namespace: "creator-alice", plan: "starter", state: "active", urls: ["https://alice.creators.example"] },
+      bob: { urls: ["https://bob.creators.example", "https://bob.blog"] },
+      carol: { state: "suspended" },
+    });
+    expect(outputs.creatorCount).toEqual({ total: 3, active: 2, suspended: 1, retired: 0 });
+  });
+
+  it("generates an Ed25519 key per creator and keeps the sqld credentials secret", () => {
+    expect(engine.byType("tls:index/privateKey:PrivateKey").map((r) => [r.name, r.inputs.algorithm])).toEqual([
+      ["alice.sqld-jwt", "ED25519"],
+      ["bob.sqld-jwt", "ED25519"],
+      ["carol.sqld-jwt", "ED25519"],
+    ]);
+    for (const secret of engine.byType("kubernetes:core/v1:Secret")) {
+      expect(isSecret(secret.inputs.stringData), secret.name).toBe(true);
+    }
+  });
+
+  it("signs a token that sqld can verify with the public key it is given", () => {
+    const secret = engine.byType("kubernetes:core/v1:Secret").find((r) => r.name === "alice.secret.sqld-auth");
+    const data = (secret?.inputs.stringData as { value: Record<string, string> }).value;
+    const [header = "", payload = "", signature = ""] = (data["ghost-token"] ?? "").split(".");
+    expect(JSON.parse(Buffer.from(header, "base64url").toString())).toEqual({ alg: "EdDSA", typ: "JWT" });
+    expect(JSON.parse(Buffer.from(payload, "base64url").toString())).toEqual({ a: "rw" });
+    const publicKey = createPublicKey(data["jwt-public-key.pem"] ?? "");
+    expect(verify(null, Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, "base64url"))).toBe(true);
+    const other = engine.byType("kubernetes:core/v1:Secret").find((r) => r.name === "bob.secret.sqld-auth");
+    const bobKey = createPublicKey((other?.inputs.stringData as { value: Record<string, string> }).value["jwt-public-key.pem"] ?? "");
+    expect(verify(null, Buffer.from(`${header}.${payload}`), bobKey, Buffer.from(signature, "base64url"))).toBe(false);
+  });
+
+  it("tells Pulumi not to wait on Services and Ingresses, and waits on Deployments", () => {
+    for (const r of [...engine.byType("kubernetes:core/v1:Service"), ...engine.byType("kubernetes:networking.k8s.io/v1:Ingress")]) {
+      expect((r.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"]).toBe("true");
+    }
+    for (const r of engine.byType("kubernetes:apps/v1:Deployment")) {
+      expect((r.inputs.metadata as { annotations?: Record<string, string> }).annotations?.["pulumi.com/skipAwait"]).toBeUndefined();
+    }
+  });
+
+  it("gives every resource a unique name (the engine's URN check does not run under mocks)", () => {
+    const names = engine.registrations.map(key);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe("names depend on the creator id only", () => {
+  it("adding, removing and reordering creators leaves every other creator's resources unchanged", async () => {
+    const before = inputsOf((await runProgram(base)).engine.registrations);
+    const changed = [
+      { id: "zed", plan: "starter" },
+      ...[...base].reverse().filter((c) => (c as { id: string }).id !== "alice"),
+    ];
+    const after = inputsOf((await runProgram(changed)).engine.registrations);
+    for (const [name, inputs] of before) {
+      if (name.includes("::alice") || name.startsWith("creator-platform:index:CreatorSite::alice")) {
+        expect(after.has(name), `${name} is removed with alice`).toBe(false);
+        continue;
+      }
+      expect(after.get(name), name).toBe(inputs);
+    }
+    expect([...after.keys()].filter((name) => !before.has(name)).every((name) => /::zed($|\.)/.test(name))).toBe(true);
+  });
+
+  it("skips retired creators and counts them", async () => {
+    const { engine, outputs } = await runProgram([...base, { id: "dora", plan: "starter", state: "retired" }]);
+    expect(engine.registrations.some((r) => r.name.startsWith("dora"))).toBe(false);
+    expect(outputs.creatorCount).toEqual({ total: 4, active: 2, suspended: 1, retired: 1 });
+  });
+});

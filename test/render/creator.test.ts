@@ -1,0 +1,296 @@
+import { describe, expect, it } from "vitest";
+import type { ResolvedConfig } from "../../infra/config/validate.ts";
+import { DEFAULT_IMAGES } from "../../infra/images.ts";
+import { type RenderedCreator, renderCreator } from "../../infra/render/creator.ts";
+import type { IContainer, IDeployment, IIngress, INetworkPolicy, IResourceQuota, KubeObject } from "../../infra/render/objects.ts";
+import { resolvedConfig } from "../support/config.ts";
+
+function render(config: ResolvedConfig, id: string): RenderedCreator {
+  const creator = config.creators.find((c) => c.id === id);
+  if (!creator || config.cluster.provider !== "existing") throw new Error(`no creator ${id}`);
+  const plan = config.plans[creator.plan];
+  if (!plan) throw new Error(`no plan ${creator.plan}`);
+  return renderCreator({
+    creator,
+    plan,
+    platform: config.platform,
+    ingress: config.cluster.ingress,
+    storage: config.storage,
+    images: DEFAULT_IMAGES,
+  });
+}
+
+const config = resolvedConfig();
+const of = <K extends KubeObject["kind"]>(r: RenderedCreator, kind: K, name?: string) =>
+  r.objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name)) as Extract<KubeObject, { kind: K }>[];
+const one = <K extends KubeObject["kind"]>(r: RenderedCreator, kind: K, name?: string) => {
+  const found = of(r, kind, name);
+  expect(found, `${kind} ${name ?? ""}`).toHaveLength(1);
+  return found[0] as Extract<KubeObject, { kind: K }>;
+};
+const podContainers = (d: IDeployment): IContainer[] => [
+  ...(d.spec?.template.spec?.initContainers ?? []),
+  ...(d.spec?.template.spec?.containers ?? []),
+];
+
+describe("a starter creator (no cache tier)", () => {
+  const alice = render(config, "alice");
+
+  it("lives in its own namespace, enforced as Pod Security restricted", () => {
+    expect(alice.namespace).toBe("creator-alice");
+    const ns = one(alice, "Namespace");
+    expect(ns.metadata?.name).toBe("creator-alice");
+    expect(ns.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    for (const object of alice.objects.filter((o) => o.kind !== "Namespace")) {
+      expect(object.metadata?.namespace, `${object.kind} ${object.metadata?.name}`).toBe("creator-alice");
+    }
+  });
+
+  it("labels every object with the creator and the app.kubernetes.io labels", () => {
+    for (const object of alice.objects) {
+      expect(object.metadata?.labels).toMatchObject({
+        creator: "alice",
+        "app.kubernetes.io/instance": "alice",
+        "app.kubernetes.io/part-of": "creator-platform",
+        "app.kubernetes.io/managed-by": "pulumi",
+      });
+    }
+  });
+
+  it("runs exactly one Ghost with the Recreate strategy and sqld as a native sidecar", () => {
+    const ghost = one(alice, "Deployment", "ghost");
+    expect(ghost.spec?.replicas).toBe(1);
+    expect(ghost.spec?.strategy?.type).toBe("Recreate");
+    const pod = ghost.spec?.template.spec;
+    expect(pod?.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([["sqld", "Always"]]);
+    expect(pod?.initContainers?.[0]?.image).toBe(DEFAULT_IMAGES.sqld);
+    expect(pod?.initContainers?.[0]?.startupProbe?.httpGet?.path).toBe("/health");
+    expect(pod?.containers.map((c) => c.name)).toEqual(["ghost"]);
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(one(alice, "ServiceAccount").automountServiceAccountToken).toBe(false);
+  });
+
+  it("gives sqld the public key and Ghost the token, from the creator's Secret, over localhost", () => {
+    const pod = one(alice, "Deployment", "ghost").spec?.template.spec;
+    const sqld = pod?.initContainers?.[0];
+    expect(sqld?.args).toEqual(expect.arrayContaining(["--auth-jwt-key-file=/etc/sqld/jwt-public-key.pem"]));
+    const keyVolume = pod?.volumes?.find((v) => v.name === "sqld-auth");
+    expect(keyVolume?.secret?.items).toEqual([{ key: "jwt-public-key.pem", path: "jwt-public-key.pem" }]);
+    const env = pod?.containers[0]?.env ?? [];
+    expect(env.find((e) => e.valueFrom?.secretKeyRef)?.valueFrom?.secretKeyRef).toEqual({ name: "sqld-auth", key: "ghost-token" });
+    expect(env.map((e) => e.value).filter((v) => v?.startsWith("http://127.0.0.1:8080"))).toHaveLength(1);
+  });
+
+  it("probes Ghost where it answers: a startup budget of minutes, a lax liveness check", () => {
+    const ghost = one(alice, "Deployment", "ghost").spec?.template.spec?.containers[0];
+    const startup = ghost?.startupProbe;
+    expect(startup?.httpGet?.path).toBe("/ghost/api/admin/site/");
+    expect(startup?.httpGet?.httpHeaders).toContainEqual({ name: "X-Forwarded-Proto", value: "https" });
+    expect((startup?.periodSeconds ?? 0) * (startup?.failureThreshold ?? 0)).toBeGreaterThanOrEqual(300);
+    expect(ghost?.readinessProbe?.httpGet?.path).toBe("/ghost/api/admin/site/");
+    const liveness = ghost?.livenessProbe;
+    expect(liveness?.httpGet).toBeUndefined();
+    expect((liveness?.periodSeconds ?? 0) * (liveness?.failureThreshold ?? 0)).toBeGreaterThanOrEqual(300);
+  });
+
+  it("applies the restricted security context to every container", () => {
+    const ghost = one(alice, "Deployment", "ghost");
+    expect(ghost.spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    for (const container of podContainers(ghost)) {
+      expect(container.securityContext, container.name).toMatchObject({
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      expect(container.securityContext?.runAsUser).toBeGreaterThan(0);
+      expect(container.volumeMounts?.some((m) => m.mountPath === "/tmp"), `${container.name} has a writable /tmp`).toBe(true);
+    }
+  });
+
+  it("takes requests, limits and storage from the plan", () => {
+    const plan = config.plans.starter;
+    const [sqld, ghost] = podContainers(one(alice, "Deployment", "ghost"));
+    expect(ghost?.resources).toEqual({ requests: plan?.ghost.requests, limits: plan?.ghost.limits });
+    expect(sqld?.resources).toEqual(plan?.sqld);
+    expect(one(alice, "PersistentVolumeClaim", "data").spec?.resources?.requests?.storage).toBe(plan?.storage);
+    expect(ghost?.env).toContainEqual({ name: "NODE_OPTIONS", value: expect.stringContaining(`--max-old-space-size=${plan?.ghost.heapMb}`) });
+  });
+
+  it("caps the namespace: quota from the plan, no LoadBalancer or NodePort services", () => {
+    const quota = one(alice, "ResourceQuota").spec?.hard ?? {};
+    // ghost 50m + sqld 10m + one ACME solver 10m (one certificate host)
+    expect(quota["requests.cpu"]).toBe("70m");
+    // ghost 176Mi + sqld 24Mi + solver 64Mi
+    expect(quota["requests.memory"]).toBe("264Mi");
+    expect(quota.pods).toBe("2");
+    expect(quota["services.loadbalancers"]).toBe("0");
+    expect(quota["services.nodeports"]).toBe("0");
+    expect(quota["requests.storage"]).toBe("1Gi");
+    const limits = one(alice, "LimitRange").spec?.limits[0];
+    expect(limits?.defaultRequest).toBeDefined();
+    expect(limits?.max?.memory).toBe("320Mi");
+  });
+
+  it("exposes Ghost through a ClusterIP Service and a TLS Ingress on the shared controller", () => {
+    expect(one(alice, "Service", "ghost").spec?.type).toBe("ClusterIP");
+    expect(alice.serviceName).toBe("ghost");
+    const ingress = one(alice, "Ingress");
+    expect(ingress.spec?.ingressClassName).toBe("traefik");
+    expect(ingress.spec?.rules?.map((r) => r.host)).toEqual(["alice.creators.example"]);
+    expect(ingress.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe("ghost");
+    expect(ingress.spec?.tls).toEqual([{ hosts: ["alice.creators.example"], secretName: "site-tls" }]);
+    expect(ingress.metadata?.annotations?.["cert-manager.io/cluster-issuer"]).toBe("letsencrypt-http01");
+    expect(alice.urls).toEqual(["https://alice.creators.example"]);
+  });
+
+  it("has no cache tier and nothing that could scale Ghost", () => {
+    expect(of(alice, "HorizontalPodAutoscaler")).toEqual([]);
+    expect(of(alice, "Deployment").map((d) => d.metadata?.name)).toEqual(["ghost"]);
+  });
+});
+
+describe("network isolation", () => {
+  const alice = render(config, "alice");
+  const policies = of(alice, "NetworkPolicy");
+  const named = (name: string): INetworkPolicy => {
+    const policy = policies.find((p) => p.metadata?.name === name);
+    if (!policy) throw new Error(`no policy ${name}`);
+    return policy;
+  };
+
+  it("denies all traffic by default", () => {
+    expect(named("default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  });
+
+  it("admits only the ingress controller's pods, from its namespace, to Ghost's port", () => {
+    const spec = named("allow-ingress-controller").spec;
+    expect(spec?.podSelector.matchLabels).toEqual({ "app.kubernetes.io/instance": "alice", "app.kubernetes.io/component": "ghost" });
+    expect(spec?.ingress).toEqual([
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: 2368 }],
+      },
+    ]);
+  });
+
+  it("lets pods out only to DNS and to public addresses", () => {
+    const egress = policies.flatMap((p) => p.spec?.egress ?? []);
+    const peers = egress.flatMap((rule) => rule.to ?? []);
+    for (const peer of peers) {
+      if (peer.ipBlock) {
+        expect(peer.ipBlock.except).toEqual(expect.arrayContaining(peer.ipBlock.cidr.includes(":") ? ["fc00::/7"] : ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]));
+      } else {
+        expect(peer.namespaceSelector?.matchLabels).toEqual({ "kubernetes.io/metadata.name": "kube-system" });
+        expect(peer.podSelector?.matchLabels).toEqual({ "k8s-app": "kube-dns" });
+      }
+    }
+  });
+
+  it("never refers to another creator's namespace", () => {
+    const all = resolvedConfig({
+      creators: [
+        { id: "alice", plan: "standard", domains: ["alice.blog"] },
+        { id: "alice-2", plan: "starter" },
+        { id: "bob", plan: "pro" },
+      ],
+    });
+    for (const creator of all.creators) {
+      const rendered = render(all, creator.id);
+      const text = JSON.stringify(rendered.objects);
+      for (const other of all.creators.filter((c) => c.id !== creator.id)) {
+        expect(text, `${creator.id} mentions ${other.id}`).not.toMatch(new RegExp(`creator-${other.id}(?![a-z0-9-])`));
+        expect(text).not.toMatch(new RegExp(`"${other.id}"`));
+      }
+    }
+  });
+});
+
+describe("a creator with a cache tier", () => {
+  const bob = render(config, "bob");
+
+  it("puts a stateless proxy in front of Ghost and scales only the proxy", () => {
+    const hpa = one(bob, "HorizontalPodAutoscaler");
+    expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "ghost-cache" });
+    expect(hpa.spec?.minReplicas).toBe(config.plans.standard?.cache?.minReplicas);
+    expect(hpa.spec?.maxReplicas).toBe(config.plans.standard?.cache?.maxReplicas);
+    expect(one(bob, "Deployment", "ghost").spec?.replicas).toBe(1);
+    expect(one(bob, "Deployment", "ghost-cache").spec?.replicas).toBeUndefined();
+    expect(bob.serviceName).toBe("ghost-cache");
+    const ingress: IIngress = one(bob, "Ingress");
+    expect(ingress.spec?.rules?.every((r) => r.http?.paths[0]?.backend.service?.name === "ghost-cache")).toBe(true);
+  });
+
+  it("routes the ingress controller to the proxy and only the proxy to Ghost", () => {
+    const policies = of(bob, "NetworkPolicy");
+    const admit = policies.find((p) => p.metadata?.name === "allow-ingress-controller");
+    expect(admit?.spec?.podSelector.matchLabels?.["app.kubernetes.io/component"]).toBe("cache");
+    expect(admit?.spec?.ingress?.[0]?.ports).toEqual([{ protocol: "TCP", port: 8080 }]);
+    const toGhost = policies.find((p) => p.metadata?.name === "allow-cache-to-ghost");
+    expect(toGhost?.spec?.ingress?.[0]?.from?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/component"]).toBe("cache");
+  });
+
+  it("runs the proxy under the restricted profile and bypasses the cache for sessions", () => {
+    const proxy = one(bob, "Deployment", "ghost-cache");
+    for (const container of podContainers(proxy)) {
+      expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true });
+    }
+    const nginx = one(bob, "ConfigMap", "ghost-cache").data?.["default.conf"] ?? "";
+    expect(nginx).toContain("server ghost.creator-bob.svc.cluster.local:80");
+    expect(nginx).toMatch(/proxy_cache_bypass \$ghost_session/);
+    expect(proxy.spec?.template.metadata?.annotations?.["creator-platform/config-sha256"]).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("serves custom domains with a certificate of their own and uses the custom domain as Ghost's URL", () => {
+    expect(bob.hosts).toEqual(["bob.creators.example", "bob.blog"]);
+    expect(bob.siteUrl).toBe("https://bob.blog");
+    const env = one(bob, "Deployment", "ghost").spec?.template.spec?.containers[0]?.env;
+    expect(env).toContainEqual({ name: "url", value: "https://bob.blog" });
+    expect(one(bob, "Ingress").spec?.tls?.[0]?.hosts).toEqual(["bob.creators.example", "bob.blog"]);
+  });
+
+  it("leaves room in the quota for the proxy at its HPA maximum", () => {
+    const quota: IResourceQuota = one(bob, "ResourceQuota");
+    const cache = config.plans.standard?.cache;
+    expect(quota.spec?.hard?.pods).toBe(String(1 + (cache?.maxReplicas ?? 0) + 2)); // Ghost, proxies, two ACME solvers
+  });
+});
+
+describe("lifecycle and TLS modes", () => {
+  it("scales a suspended creator to zero and keeps its volume", () => {
+    const carol = render(config, "carol");
+    expect(one(carol, "Deployment", "ghost").spec?.replicas).toBe(0);
+    expect(one(carol, "Deployment", "ghost-cache").spec?.replicas).toBe(0);
+    expect(of(carol, "HorizontalPodAutoscaler")).toEqual([]);
+    expect(of(carol, "PersistentVolumeClaim")).toHaveLength(1);
+  });
+
+  it("with a wildcard certificate, asks for certificates only for custom domains", () => {
+    const wildcard = resolvedConfig({
+      platform: { domain: "creators.example", tls: { mode: "letsencrypt", email: "o@creators.example", wildcard: { dnsProvider: "cloudflare" } } },
+    });
+    expect(one(render(wildcard, "alice"), "Ingress").spec?.tls).toBeUndefined();
+    expect(one(render(wildcard, "alice"), "Ingress").metadata?.annotations).toEqual({});
+    expect(one(render(wildcard, "bob"), "Ingress").spec?.tls).toEqual([{ hosts: ["bob.blog"], secretName: "site-tls" }]);
+  });
+
+  it("without TLS, serves plain HTTP with no certificate annotations", () => {
+    const plain = resolvedConfig({ platform: { domain: "localtest.me", tls: { mode: "off" } } });
+    const alice = render(plain, "alice");
+    expect(alice.urls).toEqual(["http://alice.localtest.me"]);
+    expect(one(alice, "Ingress").spec?.tls).toBeUndefined();
+    expect(one(alice, "ResourceQuota").spec?.hard?.pods).toBe("1");
+  });
+
+  it("uses the stack's storage class when it names one", () => {
+    const local = resolvedConfig({ storage: { type: "local", className: "local-path" } });
+    expect(one(render(local, "alice"), "PersistentVolumeClaim").spec?.storageClassName).toBe("local-path");
+    expect(one(render(config, "alice"), "PersistentVolumeClaim").spec?.storageClassName).toBeUndefined();
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Validates Kubernetes objects against the API's OpenAPI schemas, through the
+ * kubernetes-models package (generated from the upstream specification).
+ */
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { PriorityClass } from "kubernetes-models/scheduling.k8s.io/v1/PriorityClass";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { LimitRange } from "kubernetes-models/v1/LimitRange";
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
+import { ResourceQuota } from "kubernetes-models/v1/ResourceQuota";
+import { Secret } from "kubernetes-models/v1/Secret";
+import { Service } from "kubernetes-models/v1/Service";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+
+interface Validatable {
+  validate(): void;
+}
+// The model constructors take their own data types; this table only needs "construct, then validate".
+type Model = new (data: never) => Validatable;
+
+const MODELS: Record<string, Model> = {
+  "v1/Namespace": Namespace,
+  "v1/ServiceAccount": ServiceAccount,
+  "v1/ResourceQuota": ResourceQuota,
+  "v1/LimitRange": LimitRange,
+  "v1/PersistentVolumeClaim": PersistentVolumeClaim,
+  "v1/Secret": Secret,
+  "v1/ConfigMap": ConfigMap,
+  "v1/Service": Service,
+  "apps/v1/Deployment": Deployment,
+  "networking.k8s.io/v1/Ingress": Ingress,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
+  "scheduling.k8s.io/v1/PriorityClass": PriorityClass,
+};
+
+export function hasSchema(object: { apiVersion?: unknown; kind?: unknown }): boolean {
+  return `${String(object.apiVersion)}/${String(object.kind)}` in MODELS;
+}
+
+/** Throws the schema violations of an object, or when no schema is known for its kind. */
+export function validateAgainstKubernetesSchema(object: { apiVersion?: unknown; kind?: unknown }): void {
+  const Model = MODELS[`${String(object.apiVersion)}/${String(object.kind)}`];
+  if (!Model) throw new Error(`no Kubernetes schema known for ${String(object.apiVersion)}/${String(object.kind)}`);
+  new Model(object as never).validate();
+}
