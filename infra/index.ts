@@ -20,5 +20,6 @@ function loadConfig() {
 
 const outputs = creatorPlatform(loadConfig(), pulumi.getStack());
 
+export const cluster = outputs.cluster;
 export const creators = outputs.creators;
 export const creatorCount = outputs.creatorCount;

@@ -3,7 +3,24 @@
  * The program never branches on the provider: it asks a cluster for this.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import type { IngressController } from "../../infra/config/schema.ts";
+
+/** S3-compatible storage for creator database backups. */
+export interface BackupStore {
+  bucket: pulumi.Output<string>;
+  endpoint: pulumi.Output<string>;
+  /** Present when the program created a key scoped to the bucket (secret). */
+  accessKeyId?: pulumi.Output<string>;
+  secretAccessKey?: pulumi.Output<string>;
+}
+
+export interface NodePoolSize {
+  pool: string;
+  size: string;
+  count: number;
+  autoscaler?: { min: number; max: number };
+}
 
 export interface ClusterTarget {
   /** Every Kubernetes object on this cluster is registered through this provider. */
@@ -12,4 +29,12 @@ export interface ClusterTarget {
   ingress: IngressController;
   /** StorageClass for creator volumes when the stack names none (undefined: the cluster's default). */
   defaultStorageClass: string | undefined;
+  /** The node pools as created (empty for an existing cluster). */
+  nodePools: NodePoolSize[];
+  backups: BackupStore | undefined;
+  /** What this target cannot do or show, in plain words (the offline plan prints these). */
+  limitations: string[];
 }
+
+/** How many nodes each pool gets: decided by the cost model's packing unless the stack fixes it. */
+export type NodeCounts = Record<string, number>;

@@ -5,21 +5,39 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Cluster } from "../../infra/config/schema.ts";
-import type { ClusterTarget } from "./cluster.ts";
+import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
+import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
+import type { BackupStore, ClusterTarget } from "./cluster.ts";
 
 export type ExistingClusterArgs = Extract<Cluster, { provider: "existing" }>;
 
 export class ExistingCluster extends pulumi.ComponentResource implements ClusterTarget {
   public readonly kubernetes: k8s.Provider;
-  public readonly ingress: ExistingClusterArgs["ingress"];
-  public readonly defaultStorageClass = undefined;
+  public readonly ingress: ClusterTarget["ingress"];
+  public readonly defaultStorageClass: string | undefined;
+  public readonly nodePools = [];
+  public readonly backups: BackupStore | undefined;
+  public readonly limitations = ["an existing cluster is not billed by this project: its cost report is zero"];
 
-  constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: { cluster: ExistingClusterArgs; storage: StackConfig["storage"]; backups: StackConfig["backups"] },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("creator-platform:cluster:ExistingCluster", name, {}, opts);
-    this.ingress = args.ingress;
+    const facts = clusterFacts(args.cluster);
+    this.ingress = facts.ingress;
+    this.defaultStorageClass = facts.storageClass[args.storage.type];
     // Without `context`, the provider uses the kubeconfig's current context.
-    this.kubernetes = new k8s.Provider(`${name}-k8s`, args.context ? { context: args.context } : {}, { parent: this });
+    this.kubernetes = new k8s.Provider(
+      `${name}-k8s`,
+      args.cluster.context ? { context: args.cluster.context } : {},
+      { parent: this },
+    );
+    this.backups =
+      args.backups.bucket && args.backups.endpoint
+        ? { bucket: pulumi.output(args.backups.bucket), endpoint: pulumi.output(args.backups.endpoint) }
+        : undefined;
     this.registerOutputs({});
   }
 }

@@ -1,17 +1,26 @@
 /** The one place that turns the stack's `cluster` setting into a ClusterTarget. */
 import type * as pulumi from "@pulumi/pulumi";
-import type { Cluster } from "../../infra/config/schema.ts";
-import type { ClusterTarget } from "./cluster.ts";
+import type { StackConfig } from "../../infra/config/schema.ts";
+import { CivoCluster } from "./civo.ts";
+import type { ClusterTarget, NodeCounts } from "./cluster.ts";
 import { ExistingCluster } from "./existing.ts";
+import { LinodeCluster } from "./linode.ts";
 
-export type { ClusterTarget } from "./cluster.ts";
+export type { ClusterTarget, NodeCounts } from "./cluster.ts";
 
-export function createCluster(name: string, cluster: Cluster, opts?: pulumi.ComponentResourceOptions): ClusterTarget {
+export function createCluster(
+  name: string,
+  config: Pick<StackConfig, "cluster" | "storage" | "backups">,
+  nodeCounts: NodeCounts,
+  opts?: pulumi.ComponentResourceOptions,
+): ClusterTarget {
+  const { cluster, storage, backups } = config;
   switch (cluster.provider) {
     case "existing":
-      return new ExistingCluster(name, cluster, opts);
+      return new ExistingCluster(name, { cluster, storage, backups }, opts);
     case "civo":
+      return new CivoCluster(name, { cluster, nodeCounts, storage, backups }, opts);
     case "linode":
-      throw new Error(`cluster.provider ${cluster.provider}: cluster components are not built yet`);
+      return new LinodeCluster(name, { cluster, nodeCounts, storage, backups }, opts);
   }
 }

@@ -82,15 +82,18 @@ export const CIVO_NODE_SIZES = [
 ] as const;
 export const LINODE_NODE_TYPES = ["g6-standard-1", "g6-standard-2", "g6-standard-4", "g6-standard-6"] as const;
 
+/** Platform add-ons a cluster may already run; PlatformAddons installs only the others. */
+export const ADDONS = ["traefik", "cert-manager", "metrics-server", "monitoring"] as const;
+export type AddonName = (typeof ADDONS)[number];
+
 const existingCluster = z.strictObject({
   provider: z.literal("existing"),
   /** kubeconfig context to deploy to; omit for the current context. */
   context: z.string().min(1).optional(),
-  ingress: ingressSchema.default({
-    className: "traefik",
-    namespace: "kube-system",
-    podLabels: { "app.kubernetes.io/name": "traefik" },
-  }),
+  /** Add-ons this cluster already runs (k3d and k3s ship traefik and metrics-server). */
+  ships: z.array(z.enum(ADDONS)).default([]),
+  /** The cluster's own ingress controller; default: k3s's Traefik in kube-system if it ships one, else the platform's. */
+  ingress: ingressSchema.optional(),
 });
 
 const civoCluster = z.strictObject({
@@ -108,6 +111,8 @@ const linodeCluster = z.strictObject({
   region: z.string().regex(/^[a-z]{2}-[a-z]+$/, "must be a Linode region such as us-east or eu-west"),
   kubernetesVersion: z.string().regex(/^1\.[0-9]+$/, "must be a minor version such as 1.33"),
   highAvailability: z.boolean().default(false),
+  /** Who may reach the Kubernetes API (LKE control-plane ACL); omit to leave the API open. */
+  apiAllowedCidrs: z.array(z.string().regex(CIDR, "must be an IPv4 CIDR such as 203.0.113.0/24")).min(1).optional(),
   nodePools: z.array(z.strictObject({ ...poolCommon, type: z.enum(LINODE_NODE_TYPES) })).min(1),
   ingress: ingressSchema.optional(),
 });
@@ -153,6 +158,24 @@ export const storageSchema = z.strictObject({
   className: z.string().min(1).optional(),
 });
 
+export const monitoringSchema = z.strictObject({
+  /** A small Prometheus with alerts (OOM kills, restart loops, sqld down, full volumes, expiring certificates). */
+  enabled: z.boolean().default(true),
+  retentionDays: z.number().int().min(1).max(90).default(7),
+  /** Size of Prometheus's own volume. */
+  storage: byteQuantity.default("10Gi"),
+});
+
+export const backupsSchema = z.strictObject({
+  /**
+   * S3-compatible storage for creator database backups. On Linode the program creates a bucket
+   * and a key scoped to it when no bucket is named; Civo's provider has no object-store resource,
+   * so a Civo stack names an existing bucket and its endpoint here.
+   */
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").optional(),
+  endpoint: z.url("must be an https URL such as https://objectstore.lon1.civo.com").optional(),
+});
+
 export const imagesSchema = z.strictObject({
   ghost: z.string().min(1).optional(),
   sqld: z.string().min(1).optional(),
@@ -168,6 +191,10 @@ export const stackConfigSchema = z.strictObject({
   plans: z.record(z.string().regex(DNS_LABEL, "plan names must be DNS-1123 labels"), planSchema).default({}),
   creators: z.array(creatorSchema),
   images: imagesSchema.default({}),
+  monitoring: monitoringSchema.default({ enabled: true, retentionDays: 7, storage: "10Gi" }),
+  backups: backupsSchema.default({}),
+  /** Cloudflare API token (a Pulumi secret) for the DNS-01 wildcard certificate. */
+  cloudflareApiToken: z.string().min(1).optional(),
   /** The offline plan and `pulumi preview` fail when the stack costs more than this per creator. */
   maxMonthlyCostPerCreator: z.number().positive().optional(),
 });

@@ -144,6 +144,12 @@ function clusterProblems(config: StackConfig): Problem[] {
       }
     });
   }
+  if (config.platform.tls.wildcard && !config.cloudflareApiToken) {
+    problems.push({
+      path: "cloudflareApiToken",
+      message: "required for the wildcard certificate (pulumi config set --secret cloudflareApiToken …)",
+    });
+  }
   if (config.platform.tls.mode === "letsencrypt" && !config.platform.tls.email) {
     problems.push({ path: "platform.tls.email", message: "required when tls.mode is letsencrypt (the ACME account)" });
   }

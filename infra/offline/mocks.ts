@@ -34,8 +34,29 @@ function ed25519Key(seedText: string): Record<string, string> {
   };
 }
 
+/** A kubeconfig for a cluster that exists only in this offline run. */
+function offlineKubeconfig(name: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{ name: ${name}, cluster: { server: "https://${name}.offline.invalid:6443" } }]`,
+    `users: [{ name: ${name}, user: { token: offline-placeholder } }]`,
+    `contexts: [{ name: ${name}, context: { cluster: ${name}, user: ${name} } }]`,
+    `current-context: ${name}`,
+  ].join("\n");
+}
+
 const COMPUTED: Record<string, Computed> = {
   "tls:index/privateKey:PrivateKey": (args) => ed25519Key(args.name),
+  "civo:index/kubernetesCluster:KubernetesCluster": (args) => ({ kubeconfig: offlineKubeconfig(args.name) }),
+  // LKE hands the kubeconfig over base64-encoded.
+  "linode:index/lkeCluster:LkeCluster": (args) => ({
+    kubeconfig: Buffer.from(offlineKubeconfig(args.name)).toString("base64"),
+  }),
+  "linode:index/objectStorageBucket:ObjectStorageBucket": (args) => ({
+    s3Endpoint: `${String((args.inputs as { region?: string }).region)}-1.linodeobjects.com`,
+  }),
+  "linode:index/objectStorageKey:ObjectStorageKey": () => ({ accessKey: "OFFLINEACCESSKEY", secretKey: "offline-secret-key" }),
 };
 
 export class MockEngine {

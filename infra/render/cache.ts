@@ -105,6 +105,8 @@ export function cacheObjects(input: CacheInput): Array<IConfigMap | IDeployment 
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           serviceAccountName: "ghost",
+          // Stateless: the first to make room when a node is short.
+          priorityClassName: "creator-cache",
           securityContext: podSecurity(NGINX_UID),
           containers: [
             {

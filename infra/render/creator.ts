@@ -21,6 +21,8 @@ export interface CreatorInput {
   ingress: IngressController;
   storage: Storage;
   images: Images;
+  /** Prometheus scrapes sqld's metrics (PlatformAddons' monitoring stack). */
+  monitoring: boolean;
 }
 
 export interface RenderedCreator {
@@ -197,11 +199,17 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
         resources: { requests: { storage: plan.storage } },
       },
     },
-    ghostDeployment({ owner, plan, images: input.images, url: siteUrl, host: hosts[0] ?? "", suspended }),
+    ghostDeployment({ owner, plan, images: input.images, url: siteUrl, host: hosts[0] ?? "", suspended, monitoring: input.monitoring }),
     ghostService,
     ...(cache ? cacheObjects({ owner, cache, image: input.images.cache, ghostService: GHOST_NAME, suspended }) : []),
     ingress(owner, input, hosts, serviceName),
-    ...networkPolicies({ owner, ingress: input.ingress, publicComponent: cache ? "cache" : "ghost", cache: cache !== undefined }),
+    ...networkPolicies({
+      owner,
+      ingress: input.ingress,
+      publicComponent: cache ? "cache" : "ghost",
+      cache: cache !== undefined,
+      monitoring: input.monitoring,
+    }),
   ];
   return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
 }

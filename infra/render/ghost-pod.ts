@@ -12,6 +12,7 @@ import { bytes, MiB } from "../config/quantity.ts";
 import type { Plan } from "../config/schema.ts";
 import { ghostEnvironment } from "../ghost/contract.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
+import { SQLD_METRICS_PORT } from "../platform/monitoring.ts";
 import { GHOST_PORT } from "./network-policies.ts";
 import type { IContainer, IDeployment, IProbe } from "./objects.ts";
 import { containerSecurity, podSecurity } from "./security.ts";
@@ -42,6 +43,8 @@ export interface GhostPodInput {
   /** Host header for probes, so Ghost answers as it would for its own site. */
   host: string;
   suspended: boolean;
+  /** Serve sqld's Prometheus metrics to the monitoring namespace. */
+  monitoring: boolean;
 }
 
 /**
@@ -88,8 +91,14 @@ function sqldSidecar(input: GhostPodInput): IContainer {
       `--auth-jwt-key-file=/etc/sqld/${SQLD_PUBLIC_KEY}`,
       `--soft-heap-limit-mb=${heap.soft}`,
       `--hard-heap-limit-mb=${heap.hard}`,
+      // The admin listener serves /metrics. It has no authentication of its own: the
+      // NetworkPolicies admit only the monitoring namespace's Prometheus to this port.
+      ...(input.monitoring ? [`--admin-listen-addr=0.0.0.0:${SQLD_METRICS_PORT}`] : []),
     ],
-    ports: [{ name: "http", containerPort: SQLD_PORT, protocol: "TCP" }],
+    ports: [
+      { name: "http", containerPort: SQLD_PORT, protocol: "TCP" },
+      ...(input.monitoring ? [{ name: "metrics", containerPort: SQLD_METRICS_PORT, protocol: "TCP" as const }] : []),
+    ],
     // Ghost starts only once this succeeds (native sidecar ordering).
     startupProbe: { ...health, periodSeconds: 2, failureThreshold: 60 },
     livenessProbe: { ...health, periodSeconds: 20, failureThreshold: 6 },
@@ -152,6 +161,7 @@ export function ghostDeployment(input: GhostPodInput): IDeployment {
         spec: {
           serviceAccountName: "ghost",
           automountServiceAccountToken: false,
+          priorityClassName: "creator-site",
           // No environment variables for every Service in the namespace.
           enableServiceLinks: false,
           securityContext: podSecurity(GHOST_UID),

@@ -11,6 +11,7 @@
  */
 import type { IIoK8sApiNetworkingV1NetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import type { IngressController } from "../config/schema.ts";
+import { MONITORING_NAMESPACE, SQLD_METRICS_PORT } from "../platform/monitoring.ts";
 import { type Component, type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import type { INetworkPolicy } from "./objects.ts";
 
@@ -30,6 +31,8 @@ export interface NetworkPolicyInput {
   /** The component the ingress controller sends traffic to. */
   publicComponent: Extract<Component, "ghost" | "cache">;
   cache: boolean;
+  /** Admit the monitoring namespace's Prometheus to sqld's metrics port. */
+  monitoring: boolean;
 }
 
 export function networkPolicies(input: NetworkPolicyInput): INetworkPolicy[] {
@@ -90,6 +93,25 @@ export function networkPolicies(input: NetworkPolicyInput): INetworkPolicy[] {
       ],
     }),
   ];
+  if (input.monitoring) {
+    policies.push(
+      policy("allow-monitoring", {
+        podSelector: { matchLabels: selectorLabels(owner.id, "ghost") },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } },
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: SQLD_METRICS_PORT }],
+          },
+        ],
+      }),
+    );
+  }
   if (input.cache) {
     const cachePods = { podSelector: { matchLabels: selectorLabels(owner.id, "cache") } };
     const ghostPods = { podSelector: { matchLabels: selectorLabels(owner.id, "ghost") } };

@@ -30,7 +30,7 @@ describe("a valid configuration", () => {
     expect(config.storage).toEqual({ type: "block" });
     expect(config.creators[0]).toEqual({ id: "alice", plan: "starter", domains: [], state: "active" });
     expect(Object.keys(config.plans)).toEqual(expect.arrayContaining(["starter", "standard", "pro"]));
-    expect(config.cluster.provider === "existing" && config.cluster.ingress.className).toBe("traefik");
+    expect(config.cluster.provider === "existing" && config.cluster.ships).toEqual([]);
   });
 
   it("lets a stack add a plan and replace a built-in one by name", () => {

@@ -60,7 +60,7 @@ describe.each(stacks)("npm run plan -- --stack %s", (stack) => {
       }
     }
     const kubeResources = Object.entries(report.resources)
-      .filter(([type]) => type.startsWith("kubernetes:") && !type.includes(":helm.sh/"))
+      .filter(([type]) => type.startsWith("kubernetes:") && !type.includes(":helm.sh/") && !type.includes(":yaml/"))
       .reduce((sum, [, n]) => sum + n, 0);
     expect(objects).toBe(kubeResources);
   });

@@ -1,22 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type { ResolvedConfig } from "../../infra/config/validate.ts";
 import { DEFAULT_IMAGES } from "../../infra/images.ts";
+import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
 import { type RenderedCreator, renderCreator } from "../../infra/render/creator.ts";
 import type { IContainer, IDeployment, IIngress, INetworkPolicy, IResourceQuota, KubeObject } from "../../infra/render/objects.ts";
 import { resolvedConfig } from "../support/config.ts";
 
 function render(config: ResolvedConfig, id: string): RenderedCreator {
   const creator = config.creators.find((c) => c.id === id);
-  if (!creator || config.cluster.provider !== "existing") throw new Error(`no creator ${id}`);
+  if (!creator) throw new Error(`no creator ${id}`);
   const plan = config.plans[creator.plan];
   if (!plan) throw new Error(`no plan ${creator.plan}`);
   return renderCreator({
     creator,
     plan,
     platform: config.platform,
-    ingress: config.cluster.ingress,
+    ingress: clusterFacts(config.cluster).ingress,
     storage: config.storage,
     images: DEFAULT_IMAGES,
+    monitoring: config.monitoring.enabled,
   });
 }
 
@@ -274,6 +276,7 @@ describe("lifecycle and TLS modes", () => {
   it("with a wildcard certificate, asks for certificates only for custom domains", () => {
     const wildcard = resolvedConfig({
       platform: { domain: "creators.example", tls: { mode: "letsencrypt", email: "o@creators.example", wildcard: { dnsProvider: "cloudflare" } } },
+      cloudflareApiToken: "token",
     });
     expect(one(render(wildcard, "alice"), "Ingress").spec?.tls).toBeUndefined();
     expect(one(render(wildcard, "alice"), "Ingress").metadata?.annotations).toEqual({});

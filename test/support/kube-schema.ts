@@ -1,7 +1,13 @@
 /**
  * Validates Kubernetes objects against the API's OpenAPI schemas, through the
- * kubernetes-models package (generated from the upstream specification).
+ * kubernetes-models packages (generated from the upstream specifications and,
+ * for custom resources, from each project's CRDs).
  */
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
+import { ClusterIssuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer";
+import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { TLSStore } from "@kubernetes-models/traefik/traefik.io/v1alpha1/TLSStore";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
@@ -36,6 +42,12 @@ const MODELS: Record<string, Model> = {
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
   "scheduling.k8s.io/v1/PriorityClass": PriorityClass,
+  // Custom resources of the platform add-ons, from the same family of packages.
+  "cert-manager.io/v1/ClusterIssuer": ClusterIssuer,
+  "cert-manager.io/v1/Certificate": Certificate,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
+  "monitoring.coreos.com/v1/PodMonitor": PodMonitor,
+  "traefik.io/v1alpha1/TLSStore": TLSStore,
 };
 
 export function hasSchema(object: { apiVersion?: unknown; kind?: unknown }): boolean {

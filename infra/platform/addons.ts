@@ -1,0 +1,166 @@
+/**
+ * The platform add-ons of one cluster, as data: which Helm chart at which
+ * pinned version, its values, and what it asks of the nodes. PlatformAddons
+ * installs those with `installed: true`; the cost model counts all of them,
+ * because an add-on the provider ships still takes room on the nodes.
+ *
+ * Requests are set explicitly in every chart's values (chart defaults are
+ * sized for large clusters) and the same numbers are reported here.
+ */
+import type { AddonName } from "../config/schema.ts";
+import type { ResolvedConfig } from "../config/validate.ts";
+import { clusterFacts } from "./cluster-facts.ts";
+
+export interface Requests {
+  cpuMillis: number;
+  memoryMiB: number;
+  pods: number;
+}
+
+export interface AddonSpec {
+  name: AddonName | "local-path-provisioner";
+  namespace: string;
+  chart: { repo: string; name: string; version: string } | undefined;
+  /** A plain manifest URL, for the one add-on without an official chart. */
+  manifest?: string;
+  /** false when the cluster already runs it (the provider ships it). */
+  installed: boolean;
+  /** Requests of the add-on's fixed pods. */
+  requests: Requests;
+  /** Requests per node (DaemonSets). */
+  perNode?: Requests;
+  values: Record<string, unknown>;
+  /** Where the requests are an estimate rather than values this project sets. */
+  estimate?: string;
+}
+
+const priority = "platform-critical";
+const resources = (cpuMillis: number, memoryMiB: number, memoryLimitMiB = memoryMiB * 2) => ({
+  requests: { cpu: `${cpuMillis}m`, memory: `${memoryMiB}Mi` },
+  limits: { memory: `${memoryLimitMiB}Mi` },
+});
+
+/** Prometheus memory grows with series: a base plus about 1.5 MiB per creator (pod, container and sqld series). */
+export function prometheusMemoryMiB(creators: number): number {
+  return 256 + Math.ceil(creators * 1.5);
+}
+
+export function platformAddons(cluster: ResolvedConfig["cluster"], config: ResolvedConfig): AddonSpec[] {
+  const facts = clusterFacts(cluster);
+  const monitoring = config.monitoring.enabled;
+  const sites = config.creators.filter((c) => c.state !== "retired").length;
+  const addons: AddonSpec[] = [];
+
+  addons.push({
+    name: "traefik",
+    namespace: facts.ingress.namespace,
+    chart: { repo: "https://traefik.github.io/charts", name: "traefik", version: "41.3.0" },
+    installed: !facts.ships.has("traefik"),
+    requests: { cpuMillis: 100, memoryMiB: 128, pods: 2 },
+    ...(facts.ships.has("traefik") ? { estimate: "the provider's Traefik: its requests are not ours to set" } : {}),
+    values: {
+      // Two replicas behind ONE LoadBalancer Service for the whole cluster.
+      deployment: { replicas: 2 },
+      podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+      resources: resources(50, 64, 256),
+      priorityClassName: priority,
+      service: { type: "LoadBalancer" },
+      ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
+      providers: { kubernetesIngress: { publishedService: { enabled: true } } },
+      // Per-host request metrics: router labels carry the Ingress (one per creator).
+      metrics: { prometheus: { addRoutersLabels: true, serviceMonitor: { enabled: monitoring } } },
+    },
+  });
+
+  if (config.platform.tls.mode === "letsencrypt") {
+    addons.push({
+      name: "cert-manager",
+      namespace: "cert-manager",
+      chart: { repo: "https://charts.jetstack.io", name: "cert-manager", version: "v1.19.1" },
+      installed: !facts.ships.has("cert-manager"),
+      requests: { cpuMillis: 30, memoryMiB: 96, pods: 3 },
+      values: {
+        crds: { enabled: true, keep: true },
+        global: { priorityClassName: priority },
+        resources: resources(10, 48),
+        webhook: { resources: resources(10, 16) },
+        cainjector: { resources: resources(10, 32) },
+        prometheus: { enabled: true, servicemonitor: { enabled: monitoring } },
+      },
+    });
+  }
+
+  addons.push({
+    name: "metrics-server",
+    namespace: "kube-system",
+    chart: { repo: "https://kubernetes-sigs.github.io/metrics-server/", name: "metrics-server", version: "3.13.0" },
+    installed: !facts.ships.has("metrics-server"),
+    requests: { cpuMillis: 20, memoryMiB: 48, pods: 1 },
+    ...(facts.ships.has("metrics-server") ? { estimate: "the provider's metrics-server" } : {}),
+    values: {
+      resources: resources(20, 48, 128),
+      priorityClassName: "system-cluster-critical",
+      // LKE's kubelets serve certificates metrics-server cannot verify (Linode's own HPA guide sets this).
+      ...(cluster.provider === "linode" ? { args: ["--kubelet-insecure-tls"] } : {}),
+    },
+  });
+
+  if (monitoring) {
+    const memory = prometheusMemoryMiB(sites);
+    addons.push({
+      name: "monitoring",
+      namespace: "monitoring",
+      chart: { repo: "https://prometheus-community.github.io/helm-charts", name: "kube-prometheus-stack", version: "79.5.0" },
+      installed: !facts.ships.has("monitoring"),
+      // Prometheus + operator + kube-state-metrics + Alertmanager.
+      requests: { cpuMillis: 100 + 20 + 10 + 10, memoryMiB: memory + 48 + 64 + 32, pods: 4 },
+      perNode: { cpuMillis: 10, memoryMiB: 24, pods: 1 },
+      values: {
+        grafana: { enabled: false },
+        // Managed control planes: nothing of theirs to scrape.
+        kubeEtcd: { enabled: false },
+        kubeControllerManager: { enabled: false },
+        kubeScheduler: { enabled: false },
+        kubeProxy: { enabled: false },
+        prometheus: {
+          prometheusSpec: {
+            retention: `${config.monitoring.retentionDays}d`,
+            resources: resources(100, memory),
+            priorityClassName: priority,
+            podMonitorSelectorNilUsesHelmValues: false,
+            serviceMonitorSelectorNilUsesHelmValues: false,
+            ruleSelectorNilUsesHelmValues: false,
+            storageSpec: {
+              volumeClaimTemplate: {
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: config.monitoring.storage } } },
+              },
+            },
+          },
+        },
+        alertmanager: { alertmanagerSpec: { resources: resources(10, 32), priorityClassName: priority } },
+        prometheusOperator: { resources: resources(20, 48), priorityClassName: priority },
+        "kube-state-metrics": {
+          resources: resources(10, 64),
+          priorityClassName: priority,
+          // Lets alerts and cost queries name the creator.
+          metricLabelsAllowlist: ["pods=[creator]", "persistentvolumeclaims=[creator]", "namespaces=[creator]"],
+        },
+        "prometheus-node-exporter": { resources: resources(10, 24) },
+      },
+    });
+  }
+
+  if (config.storage.type === "local" && cluster.provider === "linode") {
+    addons.push({
+      name: "local-path-provisioner",
+      namespace: "local-path-storage",
+      chart: undefined,
+      manifest: "https://raw.githubusercontent.com/rancher/local-path-provisioner/v0.0.32/deploy/local-path-storage.yaml",
+      installed: true,
+      requests: { cpuMillis: 10, memoryMiB: 32, pods: 1 },
+      estimate: "the upstream manifest sets no requests; the figure is its observed footprint",
+      values: {},
+    });
+  }
+  return addons;
+}

@@ -1,0 +1,198 @@
+/**
+ * Cluster targets and platform add-ons under the mock runtime: provider wiring,
+ * secrets, firewall rules, and each add-on exactly once where the cluster does
+ * not already ship it.
+ */
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { type MockEngine, type Registration, isSecret, mapSecrets } from "../../infra/offline/mocks.ts";
+import { validateAgainstKubernetesSchema } from "../support/kube-schema.ts";
+import { resolvedConfig } from "../support/config.ts";
+import { runProgram } from "../support/program.ts";
+
+const civo = {
+  provider: "civo",
+  region: "LON1",
+  apiAllowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+  nodePools: [
+    { name: "main", size: "g4s.kube.xlarge" },
+    { name: "burst", size: "g4s.kube.large", count: 2 },
+  ],
+};
+const linode = {
+  provider: "linode",
+  region: "us-east",
+  kubernetesVersion: "1.33",
+  highAvailability: true,
+  apiAllowedCidrs: ["198.51.100.0/24"],
+  nodePools: [{ name: "main", type: "g6-standard-6", autoscaler: { min: 2, max: 6 } }],
+};
+
+const charts = (engine: MockEngine) =>
+  engine.byType("kubernetes:helm.sh/v4:Chart").map((r) => `${String(r.inputs.chart)}@${String(r.inputs.namespace)}`).sort();
+
+function onlyOne(engine: MockEngine, type: string): Registration {
+  const found = engine.byType(type);
+  expect(found, type).toHaveLength(1);
+  return found[0] as Registration;
+}
+
+function expectExplicitKubernetesProvider(engine: MockEngine, stack: string) {
+  const kube = engine.registrations.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
+  expect(kube.length).toBeGreaterThan(0);
+  for (const r of kube) expect(r.provider, `${r.type} ${r.name}`).toContain(`pulumi:providers:kubernetes::${stack}-k8s::`);
+}
+
+describe("Civo", async () => {
+  const { engine, outputs } = await runProgram(resolvedConfig({ cluster: civo }), "lon1", { nodeCounts: { main: 4 } });
+
+  it("creates a network, a firewall open to the web on 80/443 only, and the API only to the stack's CIDRs", () => {
+    onlyOne(engine, "civo:index/network:Network");
+    onlyOne(engine, "civo:index/firewall:Firewall");
+    const rules = engine.byType("civo:index/firewallRule:FirewallRule").map((r) => r.inputs);
+    expect(rules.map((r) => [r.startPort, r.endPort, r.cidrs, r.direction, r.protocol])).toEqual([
+      ["80", "80", ["0.0.0.0/0"], "ingress", "tcp"],
+      ["443", "443", ["0.0.0.0/0"], "ingress", "tcp"],
+      ["6443", "6443", ["203.0.113.0/24", "198.51.100.7/32"], "ingress", "tcp"],
+    ]);
+  });
+
+  it("sizes the k3s cluster's pools and chooses its marketplace apps on purpose", () => {
+    const k3s = onlyOne(engine, "civo:index/kubernetesCluster:KubernetesCluster").inputs;
+    expect(k3s).toMatchObject({ region: "LON1", numTargetNodes: 4, targetNodesSize: "g4s.kube.xlarge" });
+    expect(String(k3s.applications).split(",")).toEqual(["-traefik2-nodeport", "traefik2-loadbalancer", "metrics-server"]);
+    const pool = onlyOne(engine, "civo:index/kubernetesNodePool:KubernetesNodePool").inputs;
+    expect(pool).toMatchObject({ numTargetNodes: 2, targetNodesSize: "g4s.kube.large" });
+    expect(outputs.cluster).toMatchObject({
+      provider: "civo",
+      nodePools: [
+        { pool: "main", size: "g4s.kube.xlarge", count: 4 },
+        { pool: "burst", size: "g4s.kube.large", count: 2 },
+      ],
+    });
+  });
+
+  it("builds the Kubernetes provider from the cluster's kubeconfig, as a secret", () => {
+    const provider = onlyOne(engine, "pulumi:providers:kubernetes");
+    expect(provider.name).toBe("lon1-k8s");
+    expect(isSecret(provider.inputs.kubeconfig)).toBe(true);
+    expectExplicitKubernetesProvider(engine, "lon1");
+  });
+
+  it("installs only what Civo does not ship: no Traefik, no metrics-server", () => {
+    expect(charts(engine)).toEqual(["cert-manager@cert-manager", "kube-prometheus-stack@monitoring"]);
+    const ingress = engine.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.name === "alice.networkpolicy.allow-ingress-controller");
+    expect(JSON.stringify(ingress?.inputs)).toContain('"kubernetes.io/metadata.name":"kube-system"');
+  });
+});
+
+describe("Linode", async () => {
+  const { engine, outputs } = await runProgram(resolvedConfig({ cluster: linode, storage: { type: "local" } }), "use1", {
+    nodeCounts: { main: 3 },
+  });
+
+  it("creates LKE with the autoscaler bounds, an HA control plane and an API allow-list", () => {
+    const lke = onlyOne(engine, "linode:index/lkeCluster:LkeCluster").inputs;
+    expect(lke).toMatchObject({
+      region: "us-east",
+      k8sVersion: "1.33",
+      pools: [{ type: "g6-standard-6", count: 3, autoscaler: { min: 2, max: 6 } }],
+      controlPlane: { highAvailability: true, acl: { enabled: true, addresses: [{ ipv4s: ["198.51.100.0/24"] }] } },
+    });
+  });
+
+  it("decodes LKE's base64 kubeconfig for the provider and keeps it secret", () => {
+    const provider = onlyOne(engine, "pulumi:providers:kubernetes");
+    expect(isSecret(provider.inputs.kubeconfig)).toBe(true);
+    const kubeconfig = parse((provider.inputs.kubeconfig as { value: string }).value) as { kind: string };
+    expect(kubeconfig.kind).toBe("Config");
+    expectExplicitKubernetesProvider(engine, "use1");
+  });
+
+  it("creates a backups bucket with a key scoped to it", () => {
+    const bucket = onlyOne(engine, "linode:index/objectStorageBucket:ObjectStorageBucket").inputs;
+    const key = onlyOne(engine, "linode:index/objectStorageKey:ObjectStorageKey").inputs;
+    expect(key.bucketAccesses).toEqual([{ bucketName: bucket.label, region: "us-east", permissions: "read_write" }]);
+    expect(outputs.cluster).toMatchObject({ backups: { bucket: bucket.label, endpoint: "https://us-east-1.linodeobjects.com" } });
+  });
+
+  it("installs every add-on LKE lacks, each exactly once, and a local-path provisioner for node-local storage", () => {
+    expect(charts(engine)).toEqual([
+      "cert-manager@cert-manager",
+      "kube-prometheus-stack@monitoring",
+      "metrics-server@kube-system",
+      "traefik@traefik",
+    ]);
+    expect(engine.byType("kubernetes:yaml/v2:ConfigGroup")).toHaveLength(1);
+    const pvc = engine.byType("kubernetes:core/v1:PersistentVolumeClaim").find((r) => r.name === "alice.persistentvolumeclaim.data");
+    expect((pvc?.inputs.spec as { storageClassName: string }).storageClassName).toBe("local-path");
+  });
+
+  it("gives Traefik one LoadBalancer for the whole cluster", () => {
+    const traefik = engine.byType("kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === "traefik");
+    expect((traefik?.inputs.values as { service: { type: string } }).service.type).toBe("LoadBalancer");
+    const services = engine.byType("kubernetes:core/v1:Service").map((r) => (r.inputs.spec as { type: string }).type);
+    expect(services.every((t) => t === "ClusterIP")).toBe(true);
+  });
+});
+
+describe("platform add-ons on any cluster", async () => {
+  const { engine } = await runProgram(
+    resolvedConfig({
+      platform: {
+        domain: "creators.example",
+        tls: { mode: "letsencrypt", email: "ops@creators.example", staging: true, wildcard: { dnsProvider: "cloudflare" } },
+      },
+      cloudflareApiToken: "cf-token",
+    }),
+  );
+  const custom = (kind: string) =>
+    engine.registrations.filter((r) => r.custom && r.inputs.kind === kind).map((r) => r.inputs);
+
+  it("creates the priority classes once, platform above creators", () => {
+    const classes = engine.byType("kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => r.inputs);
+    const value = (name: string) => classes.find((c) => (c.metadata as { name: string }).name === name)?.value as number;
+    expect(classes).toHaveLength(3);
+    expect(value("platform-critical")).toBeGreaterThan(value("creator-site"));
+    expect(value("creator-site")).toBeGreaterThan(value("creator-cache"));
+  });
+
+  it("issues certificates: HTTP-01 for custom domains, a DNS-01 wildcard served by Traefik by default", () => {
+    expect(custom("ClusterIssuer").map((i) => (i.metadata as { name: string }).name)).toEqual([
+      "letsencrypt-staging-http01",
+      "letsencrypt-staging-dns01",
+    ]);
+    expect(JSON.stringify(custom("ClusterIssuer"))).toContain("acme-staging-v02");
+    expect(custom("Certificate")[0]?.spec).toMatchObject({ dnsNames: ["creators.example", "*.creators.example"] });
+    expect(custom("TLSStore")[0]?.metadata).toEqual({ name: "default", namespace: "traefik" });
+    const token = engine.byType("kubernetes:core/v1:Secret").find((r) => r.name.endsWith("cloudflare-token"));
+    expect(isSecret((token?.inputs.stringData as Record<string, unknown>)["api-token"]) || isSecret(token?.inputs.stringData)).toBe(true);
+  });
+
+  it("alerts on OOM kills, restart loops, sqld down, full volumes and expiring certificates, and scrapes sqld", () => {
+    const rules = (custom("PrometheusRule")[0]?.spec as { groups: { rules: { alert: string }[] }[] }).groups[0]?.rules ?? [];
+    expect(rules.map((r) => r.alert)).toEqual([
+      "CreatorContainerOOMKilled",
+      "CreatorRestartLoop",
+      "CreatorSqldDown",
+      "CreatorVolumeNearlyFull",
+      "CertificateNearExpiry",
+    ]);
+    expect(custom("PodMonitor")[0]?.spec).toMatchObject({ podMetricsEndpoints: [{ port: "metrics" }] });
+    const ghost = engine.byType("kubernetes:apps/v1:Deployment").find((r) => r.name === "alice.deployment.ghost");
+    expect(JSON.stringify(ghost?.inputs)).toContain('{"containerPort":9090,"name":"metrics","protocol":"TCP"}');
+  });
+
+  it("registers only objects that are valid against their Kubernetes or CRD schemas", () => {
+    const objects = engine.registrations.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+    expect(objects.length).toBeGreaterThan(40);
+    for (const r of objects) expect(() => validateAgainstKubernetesSchema(mapSecrets(r.inputs, (v) => v) as object), r.name).not.toThrow();
+  });
+
+  it("installs nothing an existing cluster says it ships", async () => {
+    const { engine: shipped } = await runProgram(
+      resolvedConfig({ cluster: { provider: "existing", ships: ["traefik", "metrics-server", "cert-manager", "monitoring"] } }),
+    );
+    expect(charts(shipped)).toEqual([]);
+  });
+});

@@ -1,0 +1,17 @@
+/** Runs the program under the mock engine, in-process, and waits for every registration. */
+import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedConfig } from "../../infra/config/validate.ts";
+import { type MockEngine, installMocks, resolveOutputs } from "../../infra/offline/mocks.ts";
+import { type ProgramOptions, creatorPlatform } from "../../infra/program.ts";
+
+export async function runProgram(
+  config: ResolvedConfig,
+  stack = "test",
+  options: ProgramOptions = {},
+): Promise<{ engine: MockEngine; outputs: Record<string, unknown> }> {
+  const engine = await installMocks({ stack, config: {} });
+  const outputs = (await resolveOutputs(creatorPlatform(config, stack, options))) as Record<string, unknown>;
+  // waitForRPCs is exported by the SDK's runtime but marked internal, so its type is not published.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  return { engine, outputs };
+}
