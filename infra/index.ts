@@ -1,25 +1,26 @@
 /**
  * Entry point for `pulumi up` / `pulumi preview` (package.json "main"). A bad
- * stack configuration stops the run here, before any resource is registered,
- * with every problem listed.
+ * stack configuration, or one over its cost ceiling, stops the run here,
+ * before any resource is registered, with every problem listed.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { readPulumiConfig } from "./config/pulumi-config.ts";
 import { ConfigError } from "./config/validate.ts";
 import { creatorPlatform } from "./program.ts";
 
-function loadConfig() {
+async function run() {
   try {
-    return readPulumiConfig();
+    return await creatorPlatform(readPulumiConfig(), pulumi.getStack());
   } catch (error) {
-    // RunError: Pulumi prints the message without a stack trace.
+    // Bad configuration, capacity or cost ceiling: RunError prints the report without a stack trace.
     if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
     throw error;
   }
 }
 
-const outputs = creatorPlatform(loadConfig(), pulumi.getStack());
+const outputs = await run();
 
 export const cluster = outputs.cluster;
 export const creators = outputs.creators;
 export const creatorCount = outputs.creatorCount;
+export const cost = outputs.cost;

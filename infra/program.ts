@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CreatorSite } from "../components/creator-site.ts";
 import { type NodeCounts, createCluster } from "../components/clusters/index.ts";
 import { PlatformAddons } from "../components/platform-addons.ts";
-import type { ResolvedConfig } from "./config/validate.ts";
+import { ConfigError, type ResolvedConfig } from "./config/validate.ts";
+import { type CostReport, costCeilingViolation, costReport } from "./cost/index.ts";
 import { resolveImages } from "./images.ts";
 
 export interface CreatorOutput {
@@ -28,21 +29,45 @@ export interface ProgramOutputs {
   };
   creators: Record<string, CreatorOutput>;
   creatorCount: { total: number; active: number; suspended: number; retired: number };
+  /** What the stack costs a month, in total and per creator, from the dated price table. */
+  cost: CostReport;
 }
 
 export interface ProgramOptions {
-  /** Nodes per pool where the stack fixes no count (the cost model's packing). */
+  /** Nodes per pool; default: the cost model's packing, or the stack's own count or bounds. */
   nodeCounts?: NodeCounts;
 }
 
-export function creatorPlatform(config: ResolvedConfig, stack: string, options: ProgramOptions = {}): ProgramOutputs {
-  const cluster = createCluster(stack, config, options.nodeCounts ?? {});
+/**
+ * Creators are registered in waves. Under `pulumi up` nothing waits between
+ * waves. The offline plan sets `drain` to wait until a wave's registrations
+ * reached its mock engine: otherwise every object of every creator is in
+ * flight at once, and a plan's memory grows with the stack (3 GB at 1,000
+ * creators instead of under 1 GB).
+ */
+export const registrationWaves: { size: number; drain: (() => Promise<void>) | undefined } = { size: 50, drain: undefined };
+
+export async function creatorPlatform(
+  config: ResolvedConfig,
+  stack: string,
+  options: ProgramOptions = {},
+): Promise<ProgramOutputs> {
+  // Cost decides the node counts, so it comes first: a stack whose creators cannot fit its
+  // pools' bounds, or that costs more than maxMonthlyCostPerCreator, stops here, before any
+  // resource is registered.
+  const cost = costReport(config, { source: `stack ${stack}` });
+  const violation = costCeilingViolation(cost, config);
+  if (violation) throw new ConfigError(`stack ${stack}`, [{ path: "maxMonthlyCostPerCreator", message: violation }]);
+  const nodeCounts = options.nodeCounts ?? Object.fromEntries(cost.nodes.map((n) => [n.pool, n.count]));
+  const cluster = createCluster(stack, config, nodeCounts);
   const addons = new PlatformAddons(`${stack}-platform`, { config, kubernetes: cluster.kubernetes });
   const images = resolveImages(config.images);
   const storage = { ...config.storage, className: config.storage.className ?? cluster.defaultStorageClass };
   const creators: Record<string, CreatorOutput> = {};
+  let sites = 0;
   for (const creator of config.creators) {
     if (creator.state === "retired") continue;
+    if (++sites % registrationWaves.size === 0) await registrationWaves.drain?.();
     const plan = config.plans[creator.plan];
     if (!plan) throw new Error(`creators: ${creator.id} has unknown plan ${creator.plan}`); // validation rejects this earlier
     const site = new CreatorSite(
@@ -68,5 +93,6 @@ export function creatorPlatform(config: ResolvedConfig, stack: string, options: 
       suspended: count("suspended"),
       retired: count("retired"),
     },
+    cost,
   };
 }

@@ -7,8 +7,7 @@
  */
 import { Command, Option } from "commander";
 import { loadStackFile } from "../infra/config/stack-file.ts";
-import { ConfigError } from "../infra/config/validate.ts";
-import { type PlanResult, runPlan } from "../infra/offline/plan.ts";
+import { type PlanResult, refusalMessage, runPlan } from "../infra/offline/plan.ts";
 import { printPlan, writeManifests } from "./plan/output.ts";
 import { resolveStackFile } from "./stack-option.ts";
 import { withProgress } from "./progress.ts";
@@ -27,8 +26,9 @@ const program = new Command("plan")
       const sites = loadStackFile(stackFile).config.creators.filter((c) => c.state !== "retired").length;
       plan = await withProgress("planning", sites, !options.json, (tick) => runPlan(stackFile, { onCreatorRegistered: tick }));
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      process.stderr.write(`${error.message}\nNothing was planned or written.\n`);
+      const refusal = refusalMessage(error);
+      if (refusal === undefined) throw error;
+      process.stderr.write(`${refusal}\nNothing was planned or written.\n`);
       process.exit(1);
     }
     const written = options.out ? writeManifests(plan, options.out) : [];

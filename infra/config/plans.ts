@@ -2,9 +2,27 @@
  * Built-in plans: what each creator's pod asks of the cluster. A stack file may
  * add plans or replace one by name under `creator-platform:plans`.
  *
- * Why these numbers: requests decide how many creators fit on a node, so they
- * decide the price (see infra/cost). Limits sit above requests so a burst, or
- * Ghost's first boot running every migration, is not OOM-killed.
+ * Requests decide how many creators fit on a node, so they decide the price
+ * (infra/cost). They sit at the measured steady working set; limits sit above
+ * it so Ghost's first boot, which runs every migration, is never OOM-killed.
+ * Measurements and the full reasoning: infra/config/plan-sizing.md, made with
+ * `npm run bench:ghost` (Ghost 6.65.0 on the libsql driver, Node 22):
+ *
+ * - Ghost heap 192 MiB (`--max-old-space-size`): 96 and 112 MiB ran out of heap
+ *   during the first boot's migrations; 128 booted but halved throughput;
+ *   160–256 changed idle memory by a few MiB only.
+ * - Ghost warm idle 165–175 MiB with the image's flags (semi space 2 MiB);
+ *   first boot peaks at 229–237 MiB; 265–280 MiB after 200 page requests.
+ *   Hence starter requests 192Mi (steady set plus page cache) and limits 320Mi
+ *   (peak plus a larger site's migrations; above heap + ~110 MiB of non-heap,
+ *   so V8 reports a heap exhaustion before the kernel OOM-kills).
+ * - Ghost boots on one CPU-bound thread (~1.5 s warm on a free core): a CPU
+ *   limit below one core would stretch every restart past the 2 s target.
+ * - sqld could not be run here (no binary on the registry, no Docker): its
+ *   24Mi is the seed's budget, not a measurement. One public report puts it
+ *   near 100 MB and growing (tursodatabase/libsql#1781). Its heap limits follow
+ *   its container limit (infra/render/ghost-pod.ts); measure it in the users'
+ *   CI workflow (.github/workflows/ghost-sqld.yml) or a first cluster.
  */
 import type { Plan } from "./schema.ts";
 
@@ -12,9 +30,9 @@ export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
   starter: {
     description: "A personal blog: Ghost and sqld only, no cache tier.",
     ghost: {
-      requests: { cpu: "50m", memory: "176Mi" },
-      limits: { cpu: "500m", memory: "320Mi" },
-      heapMb: 128,
+      requests: { cpu: "50m", memory: "192Mi" },
+      limits: { cpu: "1", memory: "320Mi" },
+      heapMb: 192,
     },
     sqld: {
       requests: { cpu: "10m", memory: "24Mi" },
@@ -24,10 +42,12 @@ export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
   },
   standard: {
     description: "A publication with traffic spikes: a caching proxy in front of Ghost, scaled by an HPA.",
+    // The cache absorbs page traffic, so Ghost's steady set stays near starter's; the extra
+    // request covers editors and members, the limit imports and theme uploads.
     ghost: {
-      requests: { cpu: "100m", memory: "224Mi" },
+      requests: { cpu: "100m", memory: "208Mi" },
       limits: { cpu: "1", memory: "384Mi" },
-      heapMb: 160,
+      heapMb: 192,
     },
     sqld: {
       requests: { cpu: "20m", memory: "32Mi" },
@@ -43,10 +63,10 @@ export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
     },
   },
   pro: {
-    description: "A busy publication: more memory for Ghost and a wider cache tier.",
+    description: "A busy publication: a larger heap for bigger sites and imports, and a wider cache tier.",
     ghost: {
-      requests: { cpu: "250m", memory: "320Mi" },
-      limits: { cpu: "1500m", memory: "512Mi" },
+      requests: { cpu: "250m", memory: "256Mi" },
+      limits: { cpu: "2", memory: "512Mi" },
       heapMb: 256,
     },
     sqld: {

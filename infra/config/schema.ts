@@ -39,7 +39,7 @@ export const planSchema = z.strictObject({
   description: z.string().optional(),
   ghost: containerResources.extend({
     /** V8 old-space limit for Ghost's Node process (MiB); V8 otherwise sizes it from the node's memory. */
-    heapMb: z.number().int().min(64).max(4096),
+    heapMb: z.number().int().min(128, "at least 128: with less, Ghost's first boot runs out of heap during migrations").max(4096),
   }),
   sqld: containerResources,
   /** One volume per creator holds sqld's database and Ghost's content (images, themes). */

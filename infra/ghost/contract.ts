@@ -37,18 +37,23 @@ export const LIBSQL_DRIVER_DIR = "/opt/ghost-libsql";
 export type LibsqlMode = "replica" | "file";
 
 /**
- * Measured with `npm run bench:ghost` (Ghost 6.65.0, libsql 0.5.29, Node 22):
- * the smallest V8 old-space limit that kept throughput and cold boot intact.
- * Plans may raise it; below ~96 MiB throughput drops sharply.
+ * V8 flags, measured with `npm run bench:ghost` (Ghost 6.65.0, libsql 0.5.29,
+ * Node 22; figures and reasoning in infra/config/plan-sizing.md):
+ * - old space 192 MiB: 112 and 96 MiB ran out of heap during the first boot's
+ *   migrations (V8 "heap out of memory", Ghost never came up); 128 MiB booted
+ *   but halved throughput; 160–256 MiB changed idle RSS by a few MiB only.
+ * - semi space 2 MiB: cut warm idle RSS by ~30 MiB (≈200 → ≈170 MiB), the
+ *   difference between meeting the 200 MB idle target and missing it.
  */
-export const DEFAULT_HEAP_MB = 128;
+export const DEFAULT_HEAP_MB = 192;
+export const SEMI_SPACE_MB = 2;
 
-/** NODE_OPTIONS for Ghost: the preload module first, then the V8 heap limit. */
+/** NODE_OPTIONS for Ghost: the preload module first, then the V8 limits. */
 export function ghostNodeOptions(heapMb: number): string {
-  if (!Number.isInteger(heapMb) || heapMb < 64) {
-    throw new Error(`heapMb: ${heapMb} is invalid: expected an integer number of MiB >= 64`);
+  if (!Number.isInteger(heapMb) || heapMb < 128) {
+    throw new Error(`heapMb: ${heapMb} is invalid: expected an integer number of MiB >= 128 (below that the first boot runs out of heap)`);
   }
-  return `--require=${PRELOAD_MODULE_PATH} --max-old-space-size=${heapMb}`;
+  return `--require=${PRELOAD_MODULE_PATH} --max-old-space-size=${heapMb} --max-semi-space-size=${SEMI_SPACE_MB}`;
 }
 
 export interface GhostEnvironmentOptions {

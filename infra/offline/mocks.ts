@@ -18,7 +18,7 @@ export interface Registration {
   custom: boolean;
 }
 
-/** Outputs a real provider computes and the program reads, for the few types that need them. */
+/** The outputs the program reads, as a real provider would return them (inputs echoed where read). */
 type Computed = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
 
 /** A stable Ed25519 key per resource name, so offline plans are repeatable. */
@@ -54,6 +54,7 @@ const COMPUTED: Record<string, Computed> = {
     kubeconfig: Buffer.from(offlineKubeconfig(args.name)).toString("base64"),
   }),
   "linode:index/objectStorageBucket:ObjectStorageBucket": (args) => ({
+    label: (args.inputs as { label?: string }).label,
     s3Endpoint: `${String((args.inputs as { region?: string }).region)}-1.linodeobjects.com`,
   }),
   "linode:index/objectStorageKey:ObjectStorageKey": () => ({ accessKey: "OFFLINEACCESSKEY", secretKey: "offline-secret-key" }),
@@ -101,8 +102,10 @@ export async function installMocks(options: MockOptions): Promise<MockEngine> {
         };
         engine.registrations.push(registration);
         engine.onRegister?.(registration);
-        const computed = COMPUTED[args.type]?.(args) ?? {};
-        return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        // Only the outputs the program reads: echoing every input back as state would
+        // double the memory and the serialisation work of a plan of thousands of objects.
+        const state = COMPUTED[args.type]?.(args) ?? {};
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
       },
       call(args) {
         return args.inputs as Record<string, unknown>;

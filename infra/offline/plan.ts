@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { projectKeys, readStackFile } from "../config/stack-file.ts";
-import { validateStackConfig } from "../config/validate.ts";
+import { ConfigError, validateStackConfig } from "../config/validate.ts";
 import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs } from "./mocks.ts";
 
 export const CREATOR_SITE_TYPE = "creator-platform:index:CreatorSite";
@@ -79,6 +79,15 @@ async function waitForRegistrations(): Promise<void> {
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
+/**
+ * The program refused the stack (bad config, capacity, cost ceiling): under
+ * the mock runtime it arrives as Pulumi's RunError, as `pulumi preview` shows it.
+ */
+export function refusalMessage(error: unknown): string | undefined {
+  if (error instanceof ConfigError || pulumi.RunError.isInstance(error)) return (error as Error).message;
+  return undefined;
+}
+
 export interface PlanOptions {
   /** Called as each creator's pod spec is registered (the last of a creator's objects to resolve). */
   onCreatorRegistered?: () => void;
@@ -90,13 +99,28 @@ export interface PlanOptions {
  * per process.
  */
 export async function runPlan(stackFile: string, options: PlanOptions = {}): Promise<PlanResult> {
+  // The SDK records a stack trace for every promise and resource; with source maps on (tsx
+  // turns them on) each trace is mapped back to TypeScript, which was most of a plan's time.
+  process.setSourceMapsEnabled(false);
   const file = readStackFile(stackFile);
   const config = validateStackConfig(projectKeys(file.config), stackFile);
   const engine: MockEngine = await installMocks({ stack: file.stack, config: file.config });
   if (options.onCreatorRegistered) engine.onRegister = (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name.endsWith(".deployment.ghost") && options.onCreatorRegistered?.();
-  const program: Record<string, unknown> = await import("../index.ts");
-  const outputs = (await resolveOutputs({ ...program })) as Record<string, unknown>;
-  await waitForRegistrations();
+  // The SDK also stamps every promise with `new Error().stack` for its leak reports. With
+  // thousands of resources, capturing and keeping those traces dominated time and memory, so
+  // the program runs with them off; its modules are loaded first (loading needs the traces).
+  const { registrationWaves } = await import("../program.ts");
+  registrationWaves.drain = waitForRegistrations;
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let outputs: Record<string, unknown>;
+  try {
+    const program: Record<string, unknown> = await import("../index.ts");
+    outputs = (await resolveOutputs({ ...program })) as Record<string, unknown>;
+    await waitForRegistrations();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 
   const registrations = engine.registrations;
   const sites = registrations.filter((r) => r.type === CREATOR_SITE_TYPE).map((r) => r.name);

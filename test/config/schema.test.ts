@@ -35,7 +35,7 @@ describe("a valid configuration", () => {
 
   it("lets a stack add a plan and replace a built-in one by name", () => {
     const custom = {
-      ghost: { requests: { cpu: "40m", memory: "160Mi" }, limits: { cpu: "400m", memory: "300Mi" }, heapMb: 120 },
+      ghost: { requests: { cpu: "40m", memory: "160Mi" }, limits: { cpu: "400m", memory: "300Mi" }, heapMb: 160 },
       sqld: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "100m", memory: "48Mi" } },
       storage: "512Mi",
     };
@@ -44,7 +44,7 @@ describe("a valid configuration", () => {
       "test",
     );
     expect(config.plans.starter?.storage).toBe("512Mi");
-    expect(config.plans.tiny?.ghost.heapMb).toBe(120);
+    expect(config.plans.tiny?.ghost.heapMb).toBe(160);
     expect(config.plans.pro).toBeDefined();
   });
 
@@ -170,6 +170,17 @@ describe("an invalid configuration", () => {
     expect(paths(problemsOf(rawConfig({ cluster: pools }))).sort()).toEqual(
       ["cluster.nodePools[0]", "cluster.nodePools[1].autoscaler.max", "cluster.nodePools[1].name"].sort(),
     );
+  });
+
+  it("refuses a Ghost heap too small for the first boot's migrations", () => {
+    const plan = {
+      ghost: { requests: { cpu: "40m", memory: "160Mi" }, limits: { cpu: "400m", memory: "300Mi" }, heapMb: 96 },
+      sqld: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "100m", memory: "48Mi" } },
+      storage: "1Gi",
+    };
+    expect(problemsOf(rawConfig({ plans: { tiny: plan }, creators: [{ id: "a", plan: "tiny" }] }))).toEqual([
+      { path: "plans.tiny.ghost.heapMb", message: expect.stringMatching(/at least 128.*first boot/) },
+    ]);
   });
 
   it("requires an ACME e-mail for Let's Encrypt", () => {

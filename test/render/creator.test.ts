@@ -124,8 +124,8 @@ describe("a starter creator (no cache tier)", () => {
     const quota = one(alice, "ResourceQuota").spec?.hard ?? {};
     // ghost 50m + sqld 10m + one ACME solver 10m (one certificate host)
     expect(quota["requests.cpu"]).toBe("70m");
-    // ghost 176Mi + sqld 24Mi + solver 64Mi
-    expect(quota["requests.memory"]).toBe("264Mi");
+    // ghost 192Mi + sqld 24Mi + solver 64Mi
+    expect(quota["requests.memory"]).toBe("280Mi");
     expect(quota.pods).toBe("2");
     expect(quota["services.loadbalancers"]).toBe("0");
     expect(quota["services.nodeports"]).toBe("0");

@@ -10,7 +10,7 @@ export async function runProgram(
   options: ProgramOptions = {},
 ): Promise<{ engine: MockEngine; outputs: Record<string, unknown> }> {
   const engine = await installMocks({ stack, config: {} });
-  const outputs = (await resolveOutputs(creatorPlatform(config, stack, options))) as Record<string, unknown>;
+  const outputs = (await resolveOutputs(await creatorPlatform(config, stack, options))) as Record<string, unknown>;
   // waitForRPCs is exported by the SDK's runtime but marked internal, so its type is not published.
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return { engine, outputs };

@@ -1,0 +1,293 @@
+/**
+ * The cost report of one stack: nodes per pool from the packing, the monthly
+ * bill and its breakdown, cost per creator overall and per plan, utilisation,
+ * the cheapest node size, warnings and the assumptions behind the figures.
+ * Plain JSON: it becomes a Pulumi stack output.
+ */
+import { GiB, bytes } from "../config/quantity.ts";
+import type { ResolvedConfig } from "../config/validate.ts";
+import { allocate } from "./allocation.ts";
+import { objectStorageUsd, round, volumeUsd } from "./billing.ts";
+import { sizeCandidates } from "./cheapest.ts";
+import { type PriceTable, shippedPriceTable } from "./prices.ts";
+import type { Resources } from "./providers.ts";
+import { type PricedCluster, type Scenario, configuredPools, scenario, sizeAndPrice } from "./scenario.ts";
+import type { PoolSource } from "./sizing.ts";
+import { costWarnings } from "./warnings.ts";
+import { assumptions } from "./assumptions.ts";
+
+export interface CostReportOptions {
+  /** Default: prices.yaml. */
+  prices?: PriceTable;
+  /** Use the newest price dated on or before this day (YYYY-MM-DD). Default: the newest entry. */
+  asOf?: string;
+  /** Named in a CapacityError: the stack file. */
+  source?: string;
+  /** Search every node size for a cheaper one (default true). */
+  compareSizes?: boolean;
+}
+
+export type Dimension = "cpu" | "memory" | "pods" | "volumes";
+
+export interface NodePoolReport {
+  pool: string;
+  size: string;
+  count: number;
+  source: PoolSource;
+  bounds: { min: number; max: number | null };
+  unitUsd: number;
+  monthlyUsd: number;
+  /** One node's allocatable resources. */
+  perNode: Resources;
+  /** The pool's allocatable resources (count × perNode). */
+  allocatable: Resources;
+  requested: Resources;
+  /** requested ÷ allocatable, per resource. */
+  utilisation: Record<Dimension, number>;
+  /** The resource that fills first. */
+  limitedBy: Dimension;
+}
+
+export interface PlanReport {
+  /** Creators of this plan with a site (active or suspended). */
+  creators: number;
+  perCreatorUsd: number;
+  monthlyUsd: number;
+  /** What one running creator of the plan requests. */
+  requestsPerCreator: { cpuMillis: number; memoryMiB: number; pods: number };
+}
+
+export interface CheaperSize {
+  size: string;
+  count: number;
+  nodesUsd: number;
+  monthlyTotalUsd: number;
+  perCreatorUsd: number;
+  savingUsd: number;
+  priceDate: string;
+}
+
+export interface Breakdown {
+  nodes: number;
+  loadBalancer: number;
+  volumes: number;
+  objectStorage: number;
+  controlPlane: number;
+}
+
+export interface CostReport {
+  provider: "civo" | "linode" | "existing";
+  region: string | null;
+  /** Creators with a site (active or suspended): the divisor of perCreatorUsd. */
+  creators: number;
+  creatorStates: { active: number; suspended: number; retired: number };
+  monthlyTotalUsd: number;
+  perCreatorUsd: number;
+  /** Adds up to monthlyTotalUsd. */
+  breakdown: Breakdown;
+  nodes: NodePoolReport[];
+  perPlan: Record<string, PlanReport>;
+  /** How the node cost divides: creators' own requests, system pods and add-ons, idle capacity. */
+  allocation: { requestsUsd: number; systemUsd: number; idleUsd: number; sharedUsd: number };
+  cheaperSize?: CheaperSize;
+  warnings: string[];
+  /** The newest date among the prices used (null when nothing is billed). */
+  priceDate: string | null;
+  prices: Array<{ item: string; usdPerMonth: number; date: string; source: string }>;
+  assumptions: string[];
+}
+
+const DIMENSIONS: Record<Dimension, keyof Resources> = { cpu: "cpuMillis", memory: "memoryMiB", pods: "pods", volumes: "volumes" };
+
+function states(config: ResolvedConfig): CostReport["creatorStates"] {
+  const count = (state: string) => config.creators.filter((c) => c.state === state).length;
+  return { active: count("active"), suspended: count("suspended"), retired: count("retired") };
+}
+
+function poolReport(pool: ReturnType<typeof sizeAndPrice>["pools"][number], unitUsd: number, blockVolumes: boolean): NodePoolReport {
+  const allocatable: Resources = {
+    cpuMillis: pool.perNode.cpuMillis * pool.count,
+    memoryMiB: pool.perNode.memoryMiB * pool.count,
+    pods: pool.perNode.pods * pool.count,
+    volumes: pool.perNode.volumes * pool.count,
+  };
+  const utilisation = Object.fromEntries(
+    Object.entries(DIMENSIONS).map(([d, key]) => [d, allocatable[key] > 0 ? round(pool.requested[key] / allocatable[key], 3) : 0]),
+  ) as Record<Dimension, number>;
+  const considered = (Object.keys(DIMENSIONS) as Dimension[]).filter((d) => d !== "volumes" || blockVolumes);
+  const limitedBy = considered.reduce((a, b) => (utilisation[b] > utilisation[a] ? b : a));
+  return {
+    pool: pool.name,
+    size: pool.size,
+    count: pool.count,
+    source: pool.source,
+    bounds: pool.bounds,
+    unitUsd,
+    monthlyUsd: round(unitUsd * pool.count),
+    perNode: pool.perNode,
+    allocatable,
+    requested: { ...pool.requested, cpuMillis: Math.round(pool.requested.cpuMillis), memoryMiB: Math.round(pool.requested.memoryMiB) },
+    utilisation,
+    limitedBy,
+  };
+}
+
+function planRequests(s: Scenario, plan: string): PlanReport["requestsPerCreator"] {
+  const running = s.creators.find((c) => c.plan === plan && c.pods.length > 0);
+  const r = running?.requested ?? { cpuMillis: 0, memoryMiB: 0, pods: 0 };
+  return { cpuMillis: r.cpuMillis, memoryMiB: Math.round(r.memoryMiB), pods: r.pods };
+}
+
+function unbilled(config: ResolvedConfig): CostReport {
+  const st = states(config);
+  const withSite = st.active + st.suspended;
+  const perPlan: CostReport["perPlan"] = {};
+  for (const c of config.creators) {
+    if (c.state === "retired") continue;
+    const entry = (perPlan[c.plan] ??= { creators: 0, perCreatorUsd: 0, monthlyUsd: 0, requestsPerCreator: { cpuMillis: 0, memoryMiB: 0, pods: 0 } });
+    entry.creators++;
+  }
+  return {
+    provider: "existing",
+    region: null,
+    creators: withSite,
+    creatorStates: st,
+    monthlyTotalUsd: 0,
+    perCreatorUsd: 0,
+    breakdown: { nodes: 0, loadBalancer: 0, volumes: 0, objectStorage: 0, controlPlane: 0 },
+    nodes: [],
+    perPlan,
+    allocation: { requestsUsd: 0, systemUsd: 0, idleUsd: 0, sharedUsd: 0 },
+    warnings: costWarnings({ config, report: undefined }),
+    priceDate: null,
+    prices: [],
+    assumptions: [
+      "cluster.provider is existing: the platform runs on a cluster it does not create, so this stack adds no bill of its own (nodes, load balancer and volumes are paid wherever that cluster runs).",
+    ],
+  };
+}
+
+export function costReport(config: ResolvedConfig, options: CostReportOptions = {}): CostReport {
+  if (config.cluster.provider === "existing") return unbilled(config);
+  const cluster: PricedCluster = config.cluster;
+  const s = scenario(config, cluster, options.prices ?? shippedPriceTable(), options.asOf, options.source ?? "stack configuration");
+  const priced = sizeAndPrice(s, configuredPools(s));
+  const block = config.storage.type === "block";
+
+  const volumeUsdById = new Map(s.creators.map((c) => [c.id, block ? volumeUsd(s.prices, c.volumeGiB) : 0]));
+  const totalVolumeGiB = s.creators.reduce((sum, c) => sum + c.volumeGiB, 0);
+  const loadBalancer = s.prices.loadBalancer().usdPerMonth;
+  const controlPlane = s.prices.controlPlane(cluster.provider === "linode" && cluster.highAvailability).usdPerMonth;
+  const objectStorage = objectStorageUsd(s.prices, totalVolumeGiB);
+  // Prometheus keeps its data on a volume of its own (the cluster's default class: block storage).
+  const platformVolumes = config.monitoring.enabled ? volumeUsd(s.prices, bytes(config.monitoring.storage) / GiB) : 0;
+  const volumes = [...volumeUsdById.values()].reduce((a, b) => a + b, platformVolumes);
+
+  const breakdown: Breakdown = {
+    nodes: round(priced.nodesUsd),
+    loadBalancer: round(loadBalancer),
+    volumes: round(volumes),
+    objectStorage: round(objectStorage),
+    controlPlane: round(controlPlane),
+  };
+  const monthlyTotalUsd = round(Object.values(breakdown).reduce((a, b) => a + b, 0));
+  const st = states(config);
+  const withSite = st.active + st.suspended;
+  const perCreatorUsd = withSite > 0 ? round(monthlyTotalUsd / withSite, 4) : 0;
+
+  const systemRequested = s.clusterWide.reduce(
+    (sum, w) => ({ cpuMillis: sum.cpuMillis + w.cpuMillis, memoryMiB: sum.memoryMiB + w.memoryMiB }),
+    { cpuMillis: 0, memoryMiB: 0 },
+  );
+  const daemonPerNode = s.daemonSets.reduce((sum, d) => ({ cpuMillis: sum.cpuMillis + d.cpuMillis, memoryMiB: sum.memoryMiB + d.memoryMiB }), { cpuMillis: 0, memoryMiB: 0 });
+  const nodeCount = priced.pools.reduce((sum, p) => sum + p.count, 0);
+  const allocation = allocate({
+    pools: priced.pools.map((p, i) => {
+      const price = s.prices.node(p.size);
+      return { usd: p.count * priced.unitUsd[i]!, shape: { vcpu: price.vcpu, memoryGiB: price.memoryGiB }, count: p.count, perNode: p.perNode };
+    }),
+    creators: s.creators,
+    volumeUsd: volumeUsdById,
+    clusterUsd: loadBalancer + controlPlane + objectStorage + platformVolumes,
+    systemRequested: {
+      cpuMillis: systemRequested.cpuMillis + daemonPerNode.cpuMillis * nodeCount,
+      memoryMiB: systemRequested.memoryMiB + daemonPerNode.memoryMiB * nodeCount,
+    },
+  });
+
+  const perPlan: CostReport["perPlan"] = {};
+  for (const creator of s.creators) {
+    if (!creator.hasSite) continue;
+    const entry = (perPlan[creator.plan] ??= { creators: 0, perCreatorUsd: 0, monthlyUsd: 0, requestsPerCreator: planRequests(s, creator.plan) });
+    entry.creators++;
+    entry.monthlyUsd += allocation.perCreator.get(creator.id) ?? 0;
+  }
+  for (const entry of Object.values(perPlan)) {
+    entry.perCreatorUsd = round(entry.monthlyUsd / entry.creators, 4);
+    entry.monthlyUsd = round(entry.monthlyUsd);
+  }
+
+  const usedBeforeSearch = new Set(s.prices.used.keys());
+  const best = options.compareSizes === false ? undefined : sizeCandidates(s)[0];
+  for (const item of [...s.prices.used.keys()]) if (!usedBeforeSearch.has(item)) s.prices.used.delete(item);
+  let cheaperSize: CheaperSize | undefined;
+  if (best && round(best.nodesUsd) < breakdown.nodes) {
+    s.prices.node(best.size);
+    const total = round(monthlyTotalUsd - breakdown.nodes + best.nodesUsd);
+    cheaperSize = {
+      size: best.size,
+      count: best.count,
+      nodesUsd: round(best.nodesUsd),
+      monthlyTotalUsd: total,
+      perCreatorUsd: withSite > 0 ? round(total / withSite, 4) : 0,
+      savingUsd: round(monthlyTotalUsd - total),
+      priceDate: best.priceDate,
+    };
+  }
+
+  const nodes = priced.pools.map((p, i) => poolReport(p, priced.unitUsd[i]!, block));
+  const prices = [...s.prices.used.values()].map((e) => ({ item: e.item, usdPerMonth: e.usdPerMonth, date: e.date, source: e.source }));
+  const report: CostReport = {
+    provider: cluster.provider,
+    region: cluster.region,
+    creators: withSite,
+    creatorStates: st,
+    monthlyTotalUsd,
+    perCreatorUsd,
+    breakdown,
+    nodes,
+    perPlan,
+    allocation: {
+      requestsUsd: round(allocation.requestsUsd),
+      systemUsd: round(allocation.systemUsd),
+      idleUsd: round(allocation.idleUsd),
+      sharedUsd: round(allocation.sharedUsd),
+    },
+    ...(cheaperSize ? { cheaperSize } : {}),
+    warnings: [],
+    priceDate: prices.reduce<string | null>((newest, p) => (newest === null || p.date > newest ? p.date : newest), null),
+    prices,
+    assumptions: [],
+  };
+  report.warnings = costWarnings({ config, report });
+  report.assumptions = assumptions({ config, scenario: s, report, asOf: options.asOf });
+  return report;
+}
+
+/** The message that fails the offline plan and `pulumi preview` when the stack costs more per creator than allowed. */
+export function costCeilingViolation(report: CostReport, config: ResolvedConfig): string | undefined {
+  const limit = config.maxMonthlyCostPerCreator;
+  if (limit === undefined || report.perCreatorUsd <= limit) return undefined;
+  const items = Object.entries(report.breakdown)
+    .filter(([, usd]) => usd > 0)
+    .map(([item, usd]) => `${item} $${usd.toFixed(2)}`)
+    .join(", ");
+  const cheaper = report.cheaperSize
+    ? ` ${report.cheaperSize.count} × ${report.cheaperSize.size} nodes would bring it to $${report.cheaperSize.perCreatorUsd.toFixed(2)}.`
+    : "";
+  return (
+    `maxMonthlyCostPerCreator is $${limit.toFixed(2)} but this stack costs $${report.perCreatorUsd.toFixed(2)} per creator per month ` +
+    `($${report.monthlyTotalUsd.toFixed(2)} for ${report.creators} creators: ${items}).${cheaper} ` +
+    "Lower the plans' requests, choose a cheaper node size, or raise maxMonthlyCostPerCreator."
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * The priced cluster of one stack: its provider model and prices, the pods to
+ * place (creators, kube-system, add-ons) and the DaemonSets on every node.
+ * The report and the cheapest-size search both size pools through it.
+ */
+import type { ResolvedConfig } from "../config/validate.ts";
+import { addonWorkloads } from "./addons.ts";
+import { type PriceTable, ProviderPrices } from "./prices.ts";
+import { PROVIDERS, type ProviderModel, type Resources, type SystemWorkload } from "./providers.ts";
+import { type PoolInput, type SizedPool, sizePools } from "./sizing.ts";
+import { type CreatorWorkload, creatorWorkloads } from "./workloads.ts";
+
+export type PricedCluster = Exclude<ResolvedConfig["cluster"], { provider: "existing" }>;
+
+export interface Scenario {
+  cluster: PricedCluster;
+  model: ProviderModel;
+  prices: ProviderPrices;
+  creators: CreatorWorkload[];
+  /** Every pod to place: creators' and the cluster-wide system pods. */
+  pods: Resources[];
+  daemonSets: SystemWorkload[];
+  clusterWide: SystemWorkload[];
+  source: string;
+}
+
+export function scenario(config: ResolvedConfig, cluster: PricedCluster, table: PriceTable, asOf: string | undefined, source: string): Scenario {
+  const model = PROVIDERS[cluster.provider];
+  const creators = creatorWorkloads(config.creators, config.plans, config.storage.type === "block");
+  const system = [...model.kubeSystem, ...addonWorkloads(config)];
+  const clusterWide = system.filter((w) => !w.perNode);
+  const systemPods = clusterWide.flatMap((w) =>
+    Array.from({ length: w.pods }, () => ({ cpuMillis: w.cpuMillis / w.pods, memoryMiB: w.memoryMiB / w.pods, pods: 1, volumes: 0 })),
+  );
+  return {
+    cluster,
+    model,
+    prices: new ProviderPrices(table, cluster.provider, asOf),
+    creators,
+    pods: [...creators.flatMap((c) => c.pods), ...systemPods],
+    daemonSets: system.filter((w) => w.perNode),
+    clusterWide,
+    source,
+  };
+}
+
+export const sizeField = (cluster: PricedCluster): string => (cluster.provider === "civo" ? "size" : "type");
+
+export function configuredPools(s: Scenario): PoolInput[] {
+  const pools: Array<{ name: string; size: string; count?: number; autoscaler?: { min: number; max: number } }> =
+    s.cluster.provider === "civo" ? s.cluster.nodePools : s.cluster.nodePools.map((p) => ({ ...p, size: p.type }));
+  return pools.map((p) => {
+    const price = s.prices.node(p.size);
+    return { ...p, shape: { vcpu: price.vcpu, memoryGiB: price.memoryGiB } };
+  });
+}
+
+export interface PricedPools {
+  pools: SizedPool[];
+  /** Monthly price of one node, per pool. */
+  unitUsd: number[];
+  nodesUsd: number;
+}
+
+export function sizeAndPrice(s: Scenario, pools: PoolInput[]): PricedPools {
+  const running = s.creators.filter((c) => c.pods.length > 0).length;
+  const sized = sizePools({
+    model: s.model,
+    pools,
+    sizeField: sizeField(s.cluster),
+    pods: s.pods,
+    daemonSets: s.daemonSets,
+    source: s.source,
+    what: `${running} running creators and the system pods`,
+  });
+  const unitUsd = sized.map((p) => s.prices.node(p.size).usdPerMonth);
+  return { pools: sized, unitUsd, nodesUsd: sized.reduce((sum, p, i) => sum + p.count * unitUsd[i]!, 0) };
+}

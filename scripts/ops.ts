@@ -1,0 +1,38 @@
+// Operator tools for creator databases: `npm run ops -- <command> …`.
+// Exit codes: 0 ok, 1 some creator failed, 2 bad arguments.
+import { Command, CommanderError } from "commander";
+import { EXIT_USAGE, UsageError } from "./ops/cli-common.ts";
+import { RefusedSqlError } from "./ops/read-only-sql.ts";
+import { StackFileError } from "./ops/stack-file.ts";
+import { StoreError } from "./ops/object-store.ts";
+import { analyticsCommand } from "./ops/analytics.ts";
+import { backupCommand } from "./ops/backup.ts";
+import { restoreCommand } from "./ops/restore.ts";
+import { moveCommand } from "./ops/move.ts";
+
+const program = new Command("ops")
+  .description("Operations on creator databases: platform analytics, backup, restore, moving a creator between stacks.")
+  .exitOverride()
+  .showHelpAfterError();
+for (const cmd of [analyticsCommand(), backupCommand(), restoreCommand(), moveCommand()]) {
+  program.addCommand(cmd.exitOverride().showHelpAfterError());
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; every other commander error is a usage error.
+    process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else if (e instanceof UsageError || e instanceof RefusedSqlError || e instanceof StackFileError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else if (e instanceof StoreError) {
+    // The backup store could not be used: nothing was replaced.
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,15 @@
+import { describe, expect, it } from "vitest";
+import { costCeilingViolation, costReport } from "../../infra/cost/report.ts";
+import { generateResolvedConfig } from "../fixtures/stacks.ts";
+
+describe("maxMonthlyCostPerCreator", () => {
+  it("passes a stack under the limit and names the limit and the figure of one over it", () => {
+    const base = { provider: "civo" as const, creators: 10 };
+    const report = costReport(generateResolvedConfig(base)); // $6.19 per creator (see report.test.ts)
+    expect(costCeilingViolation(report, generateResolvedConfig({ ...base, maxMonthlyCostPerCreator: 7 }))).toBeUndefined();
+    expect(costCeilingViolation(report, generateResolvedConfig(base))).toBeUndefined();
+    const message = costCeilingViolation(report, generateResolvedConfig({ ...base, maxMonthlyCostPerCreator: 5 }));
+    expect(message).toMatch(/^maxMonthlyCostPerCreator is \$5.00 but this stack costs \$6.19 per creator per month \(\$61.94 for 10 creators: nodes \$43.45/);
+    expect(message).toMatch(/3 × g4s.kube.small nodes would bring it to \$5.11/);
+  });
+});

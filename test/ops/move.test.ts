@@ -1,0 +1,90 @@
+import { describe, expect, test } from "vitest";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { generateCreatorDbs } from "./fixtures/ghost-db.ts";
+import { ops, tempDir } from "./helpers.ts";
+import { countRows } from "../../scripts/ops/manifest.ts";
+import { moveCreatorEntry, parseStackCreators } from "../../scripts/ops/stack-file.ts";
+
+const EU = `# Stack eu: creators served from Frankfurt
+config:
+  creator-platform:region: eu-central # do not change
+  creator-platform:creators:
+    # --- paying creators ---
+    - { id: creator-0001, plan: pro, domains: [alice.blog, www.alice.blog] } # VIP
+    # the next one asked to move to the US
+    - { id: creator-0002, plan: starter, domains: [bob.example] }
+    - { id: creator-0003, plan: starter, state: suspended }
+    # end of list
+  creator-platform:other: 1
+`;
+const US = `# Stack us
+config:
+  creator-platform:creators:
+    # first US creator
+    - { id: zed, plan: starter }
+`;
+
+describe("move", () => {
+  test("moves the entry, keeping both files' comments and order", () => {
+    const out = moveCreatorEntry({ text: EU, file: "eu" }, { text: US, file: "us" }, "creator-0002");
+    expect(out.source).toBe(EU.replace("    # the next one asked to move to the US\n    - { id: creator-0002, plan: starter, domains: [bob.example] }\n", "    # the next one asked to move to the US\n"));
+    expect(out.target).toBe(`${US}    - { id: creator-0002, plan: starter, domains: [bob.example] }\n`);
+    expect(parseStackCreators(out.source, "eu").map((c) => c.id)).toEqual(["creator-0001", "creator-0003"]);
+    // The last entry: its comment stays in the source.
+    const last = moveCreatorEntry({ text: EU, file: "eu" }, { text: "config: {}\n", file: "new" }, "creator-0003");
+    expect(last.source).toContain("# end of list");
+    expect(last.target).toBe("config:\n  creator-platform:creators:\n    - { id: creator-0003, plan: starter, state: suspended }\n");
+  });
+
+  test("refuses an id missing from the source or already in the target", () => {
+    expect(() => moveCreatorEntry({ text: EU, file: "eu" }, { text: US, file: "us" }, "nobody")).toThrow(/eu: creator "nobody" is not in/);
+    const both = US.replace("- { id: zed", "- { id: creator-0001, plan: pro }\n    - { id: zed");
+    expect(() => moveCreatorEntry({ text: EU, file: "eu" }, { text: both, file: "us" }, "creator-0001")).toThrow(/us: creator "creator-0001" is already in/);
+  });
+
+  test("the CLI moves data and entry, verifies, and prints the DNS steps", () => {
+    const t = tempDir("move");
+    try {
+      const stacks = join(t.dir, "stacks");
+      const eu = join(t.dir, "eu");
+      const us = join(t.dir, "us");
+      mkdirSync(stacks);
+      mkdirSync(us);
+      const counts = generateCreatorDbs(eu, 3, { seed: 71 });
+      writeFileSync(join(stacks, "Pulumi.eu.yaml"), EU);
+      writeFileSync(join(stacks, "Pulumi.us.yaml"), US);
+      const args = ["move", "creator-0001", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", join(t.dir, "backups")];
+      const r = ops([...args, "--json"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const result = JSON.parse(r.stdout) as { rows: Record<string, number>; manualSteps: string[] };
+      expect(result.rows).toEqual(counts.get("creator-0001")?.rows);
+      expect(countRows(join(us, "creator-0001.db"))).toEqual(counts.get("creator-0001")?.rows);
+      expect(result.manualSteps.join("\n")).toMatch(/DNS: point alice\.blog at the ingress of stack us/);
+      expect(result.manualSteps.join("\n")).toMatch(/www\.alice\.blog/);
+      const euAfter = readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8");
+      expect(euAfter).not.toContain("creator-0001");
+      expect(euAfter).toContain("# --- paying creators ---");
+      expect(euAfter).toContain("# do not change");
+      expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(`${US}    - { id: creator-0001, plan: pro, domains: [alice.blog, www.alice.blog] } # VIP\n`);
+
+      // Again: now missing from the source → exit 2, nothing written.
+      const usBefore = readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8");
+      const again = ops(args);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/creator "creator-0001" is not in/);
+      expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(usBefore);
+
+      // A source database that cannot be read: exit 1, stack files untouched.
+      writeFileSync(join(eu, "creator-0002.db"), "broken".repeat(500));
+      const euBefore = readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8");
+      const failed = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", join(t.dir, "backups")]);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(/backup failed: file is not a database; nothing was changed/);
+      expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(euBefore);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
