@@ -10,7 +10,7 @@ import type { Images } from "../images.ts";
 import { CACHE_NAME, cacheObjects } from "./cache.ts";
 import { GHOST_NAME, SQLD_AUTH_SECRET, SQLD_PUBLIC_KEY, SQLD_TOKEN, ghostDeployment } from "./ghost-pod.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
-import { networkPolicies } from "./network-policies.ts";
+import { SQLD_PORT, networkPolicies } from "./network-policies.ts";
 import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";
 import { creatorTls } from "./tls.ts";
 
@@ -162,7 +162,11 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
     spec: {
       type: "ClusterIP",
       selector: selectorLabels(creator.id, "ghost"),
-      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+      ports: [
+        { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+        // For the operations tools, from the ops namespace only (NetworkPolicy) and with the JWT.
+        { name: "sqld", port: SQLD_PORT, targetPort: "sqld", protocol: "TCP" },
+      ],
     },
   };
 

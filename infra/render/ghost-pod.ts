@@ -13,7 +13,7 @@ import type { Plan } from "../config/schema.ts";
 import { ghostEnvironment } from "../ghost/contract.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_METRICS_PORT } from "../platform/monitoring.ts";
-import { GHOST_PORT } from "./network-policies.ts";
+import { GHOST_PORT, SQLD_PORT } from "./network-policies.ts";
 import type { IContainer, IDeployment, IProbe } from "./objects.ts";
 import { containerSecurity, podSecurity } from "./security.ts";
 
@@ -21,7 +21,6 @@ export const GHOST_NAME = "ghost";
 export const SQLD_AUTH_SECRET = "sqld-auth";
 export const SQLD_PUBLIC_KEY = "jwt-public-key.pem";
 export const SQLD_TOKEN = "ghost-token";
-export const SQLD_PORT = 8080;
 
 /** One volume per creator, mounted in both containers. */
 export const DATA_PATH = "/var/lib/creator";
@@ -77,7 +76,7 @@ function sqldHeapLimitsMb(plan: Plan): { soft: number; hard: number } {
 
 function sqldSidecar(input: GhostPodInput): IContainer {
   const heap = sqldHeapLimitsMb(input.plan);
-  const health: IProbe = { httpGet: { path: "/health", port: "http" }, timeoutSeconds: 2 };
+  const health: IProbe = { httpGet: { path: "/health", port: "sqld" }, timeoutSeconds: 2 };
   return {
     name: "sqld",
     image: input.images.sqld,
@@ -85,8 +84,9 @@ function sqldSidecar(input: GhostPodInput): IContainer {
     command: ["/bin/sqld"],
     args: [
       `--db-path=${SQLD_DB_PATH}`,
-      // All interfaces so the kubelet's probes reach it; the NetworkPolicies admit no other
-      // pod to this port and every request needs the creator's JWT. Ghost uses 127.0.0.1.
+      // All interfaces so the kubelet's probes reach it. Ghost uses 127.0.0.1; the
+      // NetworkPolicies admit only the platform's ops namespace (analytics, backups) to this
+      // port, and every request needs the creator's JWT.
       `--http-listen-addr=0.0.0.0:${SQLD_PORT}`,
       `--auth-jwt-key-file=/etc/sqld/${SQLD_PUBLIC_KEY}`,
       `--soft-heap-limit-mb=${heap.soft}`,
@@ -96,7 +96,7 @@ function sqldSidecar(input: GhostPodInput): IContainer {
       ...(input.monitoring ? [`--admin-listen-addr=0.0.0.0:${SQLD_METRICS_PORT}`] : []),
     ],
     ports: [
-      { name: "http", containerPort: SQLD_PORT, protocol: "TCP" },
+      { name: "sqld", containerPort: SQLD_PORT, protocol: "TCP" },
       ...(input.monitoring ? [{ name: "metrics", containerPort: SQLD_METRICS_PORT, protocol: "TCP" as const }] : []),
     ],
     // Ghost starts only once this succeeds (native sidecar ordering).

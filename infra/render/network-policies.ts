@@ -16,6 +16,9 @@ import { type Component, type Owner, creatorLabels, namespaceOf, selectorLabels 
 import type { INetworkPolicy } from "./objects.ts";
 
 export const GHOST_PORT = 2368;
+/** sqld's HTTP port, reached by the operations tools (`npm run ops`) from this namespace only. */
+export const SQLD_PORT = 8080;
+export const OPS_NAMESPACE = "creator-platform-ops";
 export const CACHE_PORT = 8080;
 /** cert-manager's HTTP-01 solver pods listen here and carry this label. */
 export const ACME_SOLVER_PORT = 8089;
@@ -79,6 +82,16 @@ export function networkPolicies(input: NetworkPolicyInput): INetworkPolicy[] {
       podSelector: { matchLabels: ACME_SOLVER_LABEL },
       policyTypes: ["Ingress"],
       ingress: [{ from: [ingressController], ports: [{ protocol: "TCP", port: ACME_SOLVER_PORT }] }],
+    }),
+    policy("allow-ops-to-sqld", {
+      podSelector: { matchLabels: selectorLabels(owner.id, "ghost") },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": OPS_NAMESPACE } } }],
+          ports: [{ protocol: "TCP", port: SQLD_PORT }],
+        },
+      ],
     }),
     policy("allow-ghost-internet-egress", {
       podSelector: { matchLabels: selectorLabels(owner.id, "ghost") },

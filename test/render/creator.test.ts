@@ -182,6 +182,17 @@ describe("network isolation", () => {
     ]);
   });
 
+  it("admits only the ingress controller to Ghost's port, and the ops namespace to sqld's port alone", () => {
+    const rules = policies.flatMap((p) => (p.spec?.ingress ?? []).map((rule) => ({ policy: p.metadata?.name, rule })));
+    const toGhost = rules.filter(({ rule }) => rule.ports?.some((port) => port.port === 2368));
+    expect(toGhost.map((r) => r.policy)).toEqual(["allow-ingress-controller"]);
+    const ops = rules.find((r) => r.policy === "allow-ops-to-sqld")?.rule;
+    expect(ops?.ports).toEqual([{ protocol: "TCP", port: 8080 }]);
+    expect(ops?.from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "creator-platform-ops" } } }]);
+    const service = one(alice, "Service", "ghost").spec?.ports?.map((p) => [p.name, p.port, p.targetPort]);
+    expect(service).toEqual([["http", 80, "http"], ["sqld", 8080, "sqld"]]);
+  });
+
   it("lets pods out only to DNS and to public addresses", () => {
     const egress = policies.flatMap((p) => p.spec?.egress ?? []);
     const peers = egress.flatMap((rule) => rule.to ?? []);
