@@ -11,11 +11,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { type CreatorInput, renderCreator, sqldAuthSecret } from "../infra/render/creator.ts";
+import { type CreatorInput, mailSecret, renderCreator, sqldAuthSecret } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
 import { signSqldToken } from "../infra/sqld-token.ts";
 
-export type CreatorSiteArgs = CreatorInput;
+export interface CreatorSiteArgs extends CreatorInput {
+  /** The platform's SMTP password, when platform.mail is set. */
+  smtpPassword?: string;
+}
 
 type Registrar = new (
   name: string,
@@ -70,7 +73,10 @@ export class CreatorSite extends pulumi.ComponentResource {
     const [namespaceObject, ...namespaced] = rendered.objects;
     if (!namespaceObject) throw new Error(`${name}: the renderer returned no objects`);
     const namespace = this.register(name, namespaceObject, []);
-    for (const object of [...namespaced, secret]) this.register(name, object, [namespace]);
+    const owner = { id: args.creator.id, plan: args.creator.plan };
+    const secrets = [secret];
+    if (args.platform.mail && args.smtpPassword) secrets.push(mailSecret(owner, pulumi.secret(args.smtpPassword)));
+    for (const object of [...namespaced, ...secrets]) this.register(name, object, [namespace]);
 
     this.namespace = pulumi.output(rendered.namespace);
     this.urls = pulumi.output(rendered.urls);
@@ -86,7 +92,7 @@ export class CreatorSite extends pulumi.ComponentResource {
 
   private register(
     prefix: string,
-    object: KubeObject | ReturnType<typeof sqldAuthSecret<pulumi.Output<string>>>,
+    object: KubeObject | ReturnType<typeof sqldAuthSecret<pulumi.Output<string>>> | ReturnType<typeof mailSecret<pulumi.Output<string>>>,
     dependsOn: pulumi.Resource[],
   ): pulumi.CustomResource {
     const Registrar = REGISTRARS[`${object.apiVersion}/${object.kind}`];

@@ -72,7 +72,16 @@ export async function creatorPlatform(
     if (!plan) throw new Error(`creators: ${creator.id} has unknown plan ${creator.plan}`); // validation rejects this earlier
     const site = new CreatorSite(
       creator.id,
-      { creator, plan, platform: config.platform, ingress: cluster.ingress, storage, images, monitoring: config.monitoring.enabled },
+      {
+        creator,
+        plan,
+        platform: config.platform,
+        ingress: cluster.ingress,
+        storage,
+        images,
+        monitoring: config.monitoring.enabled,
+        ...(config.smtpPassword ? { smtpPassword: config.smtpPassword } : {}),
+      },
       { providers: { kubernetes: cluster.kubernetes }, dependsOn: addons.priorityClasses },
     );
     creators[creator.id] = { namespace: site.namespace, plan: creator.plan, state: creator.state, urls: site.urls };

@@ -145,6 +145,20 @@ export const platformSchema = z.strictObject({
       wildcard: z.strictObject({ dnsProvider: z.enum(["cloudflare"]) }).optional(),
     })
     .default({ mode: "off", staging: false }),
+  /**
+   * The SMTP relay every Ghost sends through (staff sign-in codes, member sign-up links,
+   * newsletters); its password is the secret `smtpPassword`. Without it, Ghost cannot send
+   * mail, so its staff device verification is turned off (a code could never arrive).
+   */
+  mail: z
+    .strictObject({
+      from: z.string().min(3, "must be a sender such as 'Creators <noreply@creators.example>'"),
+      host: hostname,
+      port: z.number().int().min(1).max(65535).default(587),
+      secure: z.boolean().default(false),
+      user: z.string().min(1),
+    })
+    .optional(),
 });
 
 export const storageSchema = z.strictObject({
@@ -193,6 +207,8 @@ export const stackConfigSchema = z.strictObject({
   images: imagesSchema.default({}),
   monitoring: monitoringSchema.default({ enabled: true, retentionDays: 7, storage: "10Gi" }),
   backups: backupsSchema.default({}),
+  /** SMTP password (a Pulumi secret) for platform.mail. */
+  smtpPassword: z.string().min(1).optional(),
   /** Cloudflare API token (a Pulumi secret) for the DNS-01 wildcard certificate. */
   cloudflareApiToken: z.string().min(1).optional(),
   /** The offline plan and `pulumi preview` fail when the stack costs more than this per creator. */

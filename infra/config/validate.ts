@@ -144,6 +144,9 @@ function clusterProblems(config: StackConfig): Problem[] {
       }
     });
   }
+  if (config.platform.mail && !config.smtpPassword) {
+    problems.push({ path: "smtpPassword", message: "required with platform.mail (pulumi config set --secret smtpPassword …)" });
+  }
   if (config.platform.tls.wildcard && !config.cloudflareApiToken) {
     problems.push({
       path: "cloudflareApiToken",

@@ -8,7 +8,15 @@ import { bytes, cpuMillis, formatCpu, formatMiB } from "../config/quantity.ts";
 import type { Creator, IngressController, Plan, Platform, Storage } from "../config/schema.ts";
 import type { Images } from "../images.ts";
 import { CACHE_NAME, cacheObjects } from "./cache.ts";
-import { GHOST_NAME, SQLD_AUTH_SECRET, SQLD_PUBLIC_KEY, SQLD_TOKEN, ghostDeployment } from "./ghost-pod.ts";
+import {
+  GHOST_NAME,
+  MAIL_PASSWORD,
+  MAIL_SECRET,
+  SQLD_AUTH_SECRET,
+  SQLD_PUBLIC_KEY,
+  SQLD_TOKEN,
+  ghostDeployment,
+} from "./ghost-pod.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_PORT, networkPolicies } from "./network-policies.ts";
 import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";
@@ -203,7 +211,16 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
         resources: { requests: { storage: plan.storage } },
       },
     },
-    ghostDeployment({ owner, plan, images: input.images, url: siteUrl, host: hosts[0] ?? "", suspended, monitoring: input.monitoring }),
+    ghostDeployment({
+      owner,
+      plan,
+      images: input.images,
+      url: siteUrl,
+      host: hosts[0] ?? "",
+      suspended,
+      mail: input.platform.mail,
+      monitoring: input.monitoring,
+    }),
     ghostService,
     ...(cache ? cacheObjects({ owner, cache, image: input.images.cache, ghostService: GHOST_NAME, suspended }) : []),
     ingress(owner, input, hosts, serviceName),
@@ -216,6 +233,17 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
     }),
   ];
   return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
+}
+
+/** The SMTP password for Ghost, in the creator's namespace. Generic over the value type like sqldAuthSecret. */
+export function mailSecret<V>(creator: Owner, password: V): Omit<ISecret, "stringData"> & { stringData: Record<string, V> } {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: MAIL_SECRET, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, "ghost") },
+    type: "Opaque",
+    stringData: { [MAIL_PASSWORD]: password },
+  };
 }
 
 /**

@@ -9,7 +9,7 @@
  * the database) and is never the target of an autoscaler.
  */
 import { bytes, MiB } from "../config/quantity.ts";
-import type { Plan } from "../config/schema.ts";
+import type { Plan, Platform } from "../config/schema.ts";
 import { ghostEnvironment } from "../ghost/contract.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_METRICS_PORT } from "../platform/monitoring.ts";
@@ -21,6 +21,8 @@ export const GHOST_NAME = "ghost";
 export const SQLD_AUTH_SECRET = "sqld-auth";
 export const SQLD_PUBLIC_KEY = "jwt-public-key.pem";
 export const SQLD_TOKEN = "ghost-token";
+export const MAIL_SECRET = "ghost-mail";
+export const MAIL_PASSWORD = "smtp-password";
 
 /** One volume per creator, mounted in both containers. */
 export const DATA_PATH = "/var/lib/creator";
@@ -42,6 +44,7 @@ export interface GhostPodInput {
   /** Host header for probes, so Ghost answers as it would for its own site. */
   host: string;
   suspended: boolean;
+  mail: Platform["mail"];
   /** Serve sqld's Prometheus metrics to the monitoring namespace. */
   monitoring: boolean;
 }
@@ -112,12 +115,27 @@ function sqldSidecar(input: GhostPodInput): IContainer {
   };
 }
 
+/** Ghost's mail settings: the platform's SMTP relay, or no staff device codes that could never arrive. */
+function mailEnvironment(mail: Platform["mail"]): NonNullable<IContainer["env"]> {
+  if (!mail) return [{ name: "security__staffDeviceVerification", value: "false" }];
+  return [
+    { name: "mail__transport", value: "SMTP" },
+    { name: "mail__from", value: mail.from },
+    { name: "mail__options__host", value: mail.host },
+    { name: "mail__options__port", value: String(mail.port) },
+    { name: "mail__options__secure", value: String(mail.secure) },
+    { name: "mail__options__auth__user", value: mail.user },
+    { name: "mail__options__auth__pass", valueFrom: { secretKeyRef: { name: MAIL_SECRET, key: MAIL_PASSWORD } } },
+  ];
+}
+
 function ghostContainer(input: GhostPodInput): IContainer {
   const { ghost } = input.plan;
   return {
     name: "ghost",
     image: input.images.ghost,
-    env: ghostEnvironment({
+    env: [
+      ...ghostEnvironment({
       url: input.url,
       mode: "replica",
       sqldUrl: `http://127.0.0.1:${SQLD_PORT}`,
@@ -126,7 +144,9 @@ function ghostContainer(input: GhostPodInput): IContainer {
       heapMb: ghost.heapMb,
       localDbPath: GHOST_REPLICA_PATH,
       contentPath: GHOST_CONTENT_PATH,
-    }),
+      }),
+      ...mailEnvironment(input.mail),
+    ],
     ports: [{ name: "http", containerPort: GHOST_PORT, protocol: "TCP" }],
     // The first boot runs every migration: allow ten minutes before giving up.
     startupProbe: ghostProbe(input.host, 10, 60),

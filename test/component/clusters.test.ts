@@ -142,8 +142,10 @@ describe("platform add-ons on any cluster", async () => {
       platform: {
         domain: "creators.example",
         tls: { mode: "letsencrypt", email: "ops@creators.example", staging: true, wildcard: { dnsProvider: "cloudflare" } },
+        mail: { from: "Creators <noreply@creators.example>", host: "smtp.mail.example", user: "postmaster" },
       },
       cloudflareApiToken: "cf-token",
+      smtpPassword: "smtp-secret",
     }),
   );
   const custom = (kind: string) =>
@@ -167,6 +169,16 @@ describe("platform add-ons on any cluster", async () => {
     expect(custom("TLSStore")[0]?.metadata).toEqual({ name: "default", namespace: "traefik" });
     const token = engine.byType("kubernetes:core/v1:Secret").find((r) => r.name.endsWith("cloudflare-token"));
     expect(isSecret((token?.inputs.stringData as Record<string, unknown>)["api-token"]) || isSecret(token?.inputs.stringData)).toBe(true);
+  });
+
+  it("gives every creator the SMTP password as a secret of its own namespace", () => {
+    const mail = engine.byType("kubernetes:core/v1:Secret").filter((r) => r.name.endsWith(".secret.ghost-mail"));
+    expect(mail.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort()).toEqual([
+      "creator-alice",
+      "creator-bob",
+      "creator-carol",
+    ]);
+    for (const r of mail) expect(isSecret(r.inputs.stringData)).toBe(true);
   });
 
   it("alerts on OOM kills, restart loops, sqld down, full volumes and expiring certificates, and scrapes sqld", () => {

@@ -183,6 +183,15 @@ describe("an invalid configuration", () => {
     ]);
   });
 
+  it("requires the SMTP password with a mail relay, and the Cloudflare token with a wildcard certificate", () => {
+    const platform = {
+      domain: "creators.example",
+      tls: { mode: "letsencrypt", email: "ops@creators.example", wildcard: { dnsProvider: "cloudflare" } },
+      mail: { from: "Creators <noreply@creators.example>", host: "smtp.mail.example", user: "postmaster" },
+    };
+    expect(paths(problemsOf(rawConfig({ platform }))).sort()).toEqual(["cloudflareApiToken", "smtpPassword"]);
+  });
+
   it("requires an ACME e-mail for Let's Encrypt", () => {
     const problems = problemsOf(rawConfig({ platform: { domain: "creators.example", tls: { mode: "letsencrypt" } } }));
     expect(problems).toEqual([{ path: "platform.tls.email", message: expect.stringMatching(/required/) }]);

@@ -302,6 +302,25 @@ describe("lifecycle and TLS modes", () => {
     expect(one(alice, "ResourceQuota").spec?.hard?.pods).toBe("1");
   });
 
+  it("sends Ghost's mail through the platform's SMTP relay, the password from a Secret", () => {
+    const withMail = resolvedConfig({
+      platform: {
+        domain: "creators.example",
+        tls: { mode: "off" },
+        mail: { from: "Creators <noreply@creators.example>", host: "smtp.mail.example", user: "postmaster" },
+      },
+      smtpPassword: "hunter2",
+    });
+    const env = one(render(withMail, "alice"), "Deployment", "ghost").spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env).toContainEqual({ name: "mail__options__port", value: "587" });
+    expect(env).toContainEqual({ name: "mail__options__auth__pass", valueFrom: { secretKeyRef: { name: "ghost-mail", key: "smtp-password" } } });
+    expect(JSON.stringify(env)).not.toContain("hunter2");
+    expect(env.map((e) => e.name)).not.toContain("security__staffDeviceVerification");
+    // Without a relay no sign-in code could arrive: device verification is off rather than a locked-out owner.
+    const without = one(render(config, "alice"), "Deployment", "ghost").spec?.template.spec?.containers[0]?.env ?? [];
+    expect(without).toContainEqual({ name: "security__staffDeviceVerification", value: "false" });
+  });
+
   it("uses the stack's storage class when it names one", () => {
     const local = resolvedConfig({ storage: { type: "local", className: "local-path" } });
     expect(one(render(local, "alice"), "PersistentVolumeClaim").spec?.storageClassName).toBe("local-path");
