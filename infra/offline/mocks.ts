@@ -62,8 +62,6 @@ const COMPUTED: Record<string, Computed> = {
 
 export class MockEngine {
   readonly registrations: Registration[] = [];
-  /** Things the offline run could not show; components add to it through `notCoveredOffline`. */
-  readonly notCovered: string[] = [];
   onRegister: ((registration: Registration) => void) | undefined;
 
   /** Adds computed outputs for a resource type (cluster components register theirs). */

@@ -60,6 +60,12 @@ function countBy<T>(items: T[], key: (item: T) => string): Record<string, number
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** What the cluster target says it cannot do (e.g. the old Civo provider's gaps). */
+function clusterLimitations(outputs: Record<string, unknown>): string[] {
+  const cluster = outputs.cluster as { limitations?: unknown } | undefined;
+  return Array.isArray(cluster?.limitations) ? cluster.limitations.map(String) : [];
+}
+
 /** Objects the Kubernetes provider expands at deploy time: the mock runtime registers only the component. */
 function remoteComponents(registrations: Registration[]): string[] {
   return registrations
@@ -143,7 +149,7 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
     resources: countBy(registrations, (r) => r.type),
     perCreator,
     outputs,
-    notCovered: [...engine.notCovered, ...remoteComponents(registrations)],
+    notCovered: [...clusterLimitations(outputs), ...remoteComponents(registrations)],
     registrations,
   };
 }

@@ -46,8 +46,3 @@ export type KubeObject =
   | IIngress
   | INetworkPolicy
   | IHorizontalPodAutoscaler;
-
-/** Every object here is named; the metadata type makes name optional, so say it once. */
-export interface Named {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-}

@@ -1,6 +1,8 @@
 /** How the offline plan is shown: tables for people, YAML files for kubectl and GitOps review. */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { CostReport } from "../../infra/cost/index.ts";
+import { headline } from "../cost/format.ts";
 import { table } from "../table.ts";
 import { stringify } from "yaml";
 import { type KubeManifest, type PlanResult, kubeManifests } from "../../infra/offline/plan.ts";
@@ -47,10 +49,17 @@ export function printPlan(plan: PlanResult, written: string[]): void {
   for (const [id, c] of Object.entries(plan.perCreator)) creators.push([id, c.plan, c.state, c.resources, c.urls.join("\n")]);
   out.push(creators.toString());
   out.push("", "Outputs:");
-  for (const [key, value] of Object.entries(plan.outputs)) {
-    if (key === "creators") continue; // shown above
-    out.push(`  ${key}: ${JSON.stringify(value)}`);
+  const { cluster, cost, creators: _shownAbove, ...rest } = plan.outputs as {
+    cluster?: { nodePools: Array<{ pool: string; count: number; size: string }>; addons: string[] };
+    cost?: CostReport;
+    creators?: unknown;
+  } & Record<string, unknown>;
+  if (cluster) {
+    const pools = cluster.nodePools.map((p) => `${p.pool}: ${p.count} × ${p.size}`).join(", ") || "none created";
+    out.push(`  cluster: node pools ${pools}; add-ons installed: ${cluster.addons.join(", ") || "none"}`);
   }
+  if (cost) out.push(`  cost: ${headline(plan.stack, cost)} (npm run cost -- --stack ${plan.stack} for the breakdown)`);
+  for (const [key, value] of Object.entries(rest)) out.push(`  ${key}: ${JSON.stringify(value)}`);
   if (plan.notCovered.length > 0) {
     out.push("", "Not covered by this offline plan:");
     for (const note of plan.notCovered) out.push(`  - ${note}`);

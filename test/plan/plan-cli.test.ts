@@ -76,6 +76,23 @@ describe("the plan command", () => {
     expect(result.stdout).toMatch(/creatorCount/);
   });
 
+  it("says plainly what it cannot show: provider gaps and charts expanded at deploy time", async () => {
+    const result = await plan(["--stack", "civo-lon1", "--json"]);
+    const { notCovered } = JSON.parse(result.stdout) as { notCovered: string[] };
+    expect(notCovered.some((n) => n.includes("@pulumi/civo 1.0.7") && n.includes("firewall"))).toBe(true);
+    expect(notCovered.some((n) => /cert-manager v1\.19\.1 is expanded by the Kubernetes provider/.test(n))).toBe(true);
+  });
+
+  it("rejects a stack over its cost ceiling before anything is registered", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "plan-ceiling-"));
+    const file = join(dir, "Pulumi.pricey.yaml");
+    writeFileSync(file, readFileSync(stackFilePath("civo-lon1"), "utf8").replace(/maxMonthlyCostPerCreator: [0-9.]+/, "maxMonthlyCostPerCreator: 0.5"));
+    const result = await plan(["--config", file, "--out", join(dir, "out")]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/maxMonthlyCostPerCreator is \$0\.50 but this stack costs \$[0-9.]+ per creator/);
+    expect(readdirSync(dir)).toEqual(["Pulumi.pricey.yaml"]);
+  });
+
   it("rejects an invalid stack file with the full report, exit code 1, and writes nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "plan-invalid-"));
     const file = join(dir, "Pulumi.broken.yaml");
