@@ -13,7 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import type { BackupStore, ClusterTarget, NodeCounts, NodePoolSize } from "./cluster.ts";
+import { type BackupStore, type ClusterTarget, type NodeCounts, type NodePoolSize, sizedPools } from "./cluster.ts";
 
 export type CivoClusterArgs = Extract<Cluster, { provider: "civo" }>;
 
@@ -64,12 +64,7 @@ export class CivoCluster extends pulumi.ComponentResource implements ClusterTarg
       new civo.FirewallRule(`${name}-firewall-${rule.label}`, { ...rule, firewallId: firewall.id, region }, parent);
     }
 
-    this.nodePools = cluster.nodePools.map((pool) => ({
-      pool: pool.name,
-      size: pool.size,
-      count: args.nodeCounts[pool.name] ?? pool.count ?? 1,
-      ...(pool.autoscaler ? { autoscaler: pool.autoscaler } : {}),
-    }));
+    this.nodePools = sizedPools(cluster.nodePools, args.nodeCounts);
     const [first, ...more] = this.nodePools;
     if (!first) throw new Error("cluster.nodePools: a Civo cluster needs at least one pool");
     const k3s = new civo.KubernetesCluster(

@@ -38,3 +38,16 @@ export interface ClusterTarget {
 
 /** How many nodes each pool gets: decided by the cost model's packing unless the stack fixes it. */
 export type NodeCounts = Record<string, number>;
+
+/** The stack's pools with their node counts (`size` is Civo's word, `type` Linode's). */
+export function sizedPools(
+  pools: Array<{ name: string; count?: number; autoscaler?: { min: number; max: number } } & ({ size: string } | { type: string })>,
+  nodeCounts: NodeCounts,
+): NodePoolSize[] {
+  return pools.map((pool) => ({
+    pool: pool.name,
+    size: "size" in pool ? pool.size : pool.type,
+    count: nodeCounts[pool.name] ?? pool.count ?? 1,
+    ...(pool.autoscaler ? { autoscaler: pool.autoscaler } : {}),
+  }));
+}

@@ -8,7 +8,7 @@ import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import type { BackupStore, ClusterTarget, NodeCounts, NodePoolSize } from "./cluster.ts";
+import { type BackupStore, type ClusterTarget, type NodeCounts, type NodePoolSize, sizedPools } from "./cluster.ts";
 
 export type LinodeClusterArgs = Extract<Cluster, { provider: "linode" }>;
 
@@ -36,12 +36,7 @@ export class LinodeCluster extends pulumi.ComponentResource implements ClusterTa
     this.defaultStorageClass = facts.storageClass[args.storage.type];
     const parent = { parent: this };
 
-    this.nodePools = cluster.nodePools.map((pool) => ({
-      pool: pool.name,
-      size: pool.type,
-      count: args.nodeCounts[pool.name] ?? pool.count ?? 1,
-      ...(pool.autoscaler ? { autoscaler: pool.autoscaler } : {}),
-    }));
+    this.nodePools = sizedPools(cluster.nodePools, args.nodeCounts);
     const lke = new linode.LkeCluster(
       `${name}-lke`,
       {

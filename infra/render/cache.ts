@@ -35,16 +35,17 @@ server {
   listen ${CACHE_PORT};
   server_tokens off;
   client_max_body_size 50m;
+  # Inherited by both locations below.
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host $host;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
 
   location = /healthz { access_log off; return 200 "ok\\n"; }
 
   location / {
     proxy_pass http://ghost;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
     proxy_cache ghost;
     proxy_cache_key $scheme$host$request_uri;
     proxy_cache_valid 200 301 302 1m;
@@ -58,11 +59,6 @@ server {
 
   location ~ ^/(ghost|members|content/images/size)/ {
     proxy_pass http://ghost;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
   }
 }
 `;
