@@ -40,7 +40,8 @@ const asMap = (env: ReturnType<typeof ghostEnvironment>) => new Map(env.map((e) 
 describe("image definition", () => {
   it("builds FROM the Ghost version the contract names", () => {
     expect(dockerfile).toMatch(new RegExp(`^ARG GHOST_VERSION=${GHOST_VERSION.replace(/\./g, "\\.")}$`, "m"));
-    expect(dockerfile).toMatch(/^FROM ghost:\$\{GHOST_VERSION\}-alpine$/m);
+    expect(dockerfile).toMatch(/^FROM ghost:\$\{GHOST_VERSION\}-alpine@\$\{GHOST_DIGEST\}$/m);
+    expect(dockerfile).toMatch(/^ARG GHOST_DIGEST=sha256:[0-9a-f]{64}$/m);
     expect(GHOST_BASE_IMAGE).toBe(`ghost:${GHOST_VERSION}-alpine`);
     expect(GHOST_IMAGE).toContain(`${GHOST_VERSION}-libsql${LIBSQL_DRIVER_VERSION}`);
   });
