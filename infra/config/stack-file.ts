@@ -48,6 +48,11 @@ export function readStackFile(path: string): StackFile {
   } catch (error) {
     throw new ConfigError(path, [{ path: "(file)", message: `cannot read: ${(error as Error).message}` }]);
   }
+  return { stack: stackNameOf(path), path, config: stackConfigOf(text, path) };
+}
+
+/** The `config:` map of a stack file's text, keys namespaced, secure values replaced. */
+export function stackConfigOf(text: string, path: string): Record<string, unknown> {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -63,7 +68,7 @@ export function readStackFile(path: string): StackFile {
   for (const [key, value] of Object.entries(root.config)) {
     config[key.includes(":") ? key : `${PROJECT}:${key}`] = withoutSecrets(value);
   }
-  return { stack: stackNameOf(path), path, config };
+  return config;
 }
 
 /** The project's own keys, without the `creator-platform:` prefix. */

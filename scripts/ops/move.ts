@@ -9,6 +9,8 @@ import { backupCreators } from "./backup.ts";
 import { countRows, rowCountDifferences, sha256File } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type StoreOptions } from "./object-store.ts";
 import { restoreOne } from "./restore.ts";
+import { projectKeys, stackConfigOf } from "../../infra/config/stack-file.ts";
+import { ConfigError, validateStackConfig } from "../../infra/config/validate.ts";
 import { moveCreatorEntry, parseStackCreators, stackFilePath, type StackCreator } from "./stack-file.ts";
 import { errorMessage } from "./outcome.ts";
 import { join, resolve } from "node:path";
@@ -73,6 +75,16 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
   const fromText = read(fromFile, "--from-stack");
   const toText = read(toFile, "--to-stack");
   const edited = moveCreatorEntry({ text: fromText, file: fromFile }, { text: toText, file: toFile }, id);
+  // Both stacks as they will be must pass the platform's own validation (e.g. the creator's
+  // plan exists in the target stack, its domains are free there), before any data moves.
+  for (const [text, file] of [[edited.source, fromFile], [edited.target, toFile]] as const) {
+    try {
+      validateStackConfig(projectKeys(stackConfigOf(text, file)), `${file} (after the move)`);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
   const entry = parseStackCreators(fromText, fromFile).find((c) => c.id === id) as StackCreator;
   if ((o.toDir === undefined) === (o.toPathTemplate === undefined)) throw new UsageError("give exactly one of --to-dir or --to-path-template");
   const target = o.toDir !== undefined ? join(resolve(o.toDir), `${id}.db`) : resolve(fillTemplate(o.toPathTemplate as string, id, "--to-path-template"));

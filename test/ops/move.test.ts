@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateCreatorDbs } from "./fixtures/ghost-db.ts";
 import { ops, tempDir } from "./helpers.ts";
@@ -25,6 +25,14 @@ config:
     - { id: zed, plan: starter }
 `;
 
+/** The same lists in stack files the platform accepts: a cluster, a platform domain, no unknown keys. */
+const valid = (text: string, domain: string, plans = "") =>
+  text
+    .replace(/^  creator-platform:(region|other):.*\n/gm, "")
+    .replace("config:\n", `config:\n  creator-platform:cluster: { provider: existing }\n  creator-platform:platform: { domain: ${domain} }\n${plans}`);
+const EU_STACK = valid(EU, "eu.creators.example");
+const US_STACK = valid(US, "us.creators.example");
+
 describe("move", () => {
   test("moves the entry, keeping both files' comments and order", () => {
     const out = moveCreatorEntry({ text: EU, file: "eu" }, { text: US, file: "us" }, "creator-0002");
@@ -43,6 +51,33 @@ describe("move", () => {
     expect(() => moveCreatorEntry({ text: EU, file: "eu" }, { text: both, file: "us" }, "creator-0001")).toThrow(/us: creator "creator-0001" is already in/);
   });
 
+  test("the CLI refuses a move the target stack could not take (a plan it lacks), before any data moves", () => {
+    const t = tempDir("move-plan");
+    try {
+      const stacks = join(t.dir, "stacks");
+      const eu = join(t.dir, "eu");
+      mkdirSync(stacks);
+      generateCreatorDbs(eu, 2, { seed: 72 });
+      const gold =
+        "  creator-platform:plans:\n    gold:\n" +
+        "      ghost: { requests: { cpu: 100m, memory: 256Mi }, limits: { cpu: '1', memory: 512Mi }, heapMb: 256 }\n" +
+        "      sqld: { requests: { cpu: 10m, memory: 24Mi }, limits: { cpu: 200m, memory: 64Mi } }\n" +
+        "      storage: 2Gi\n";
+      const euText = valid(EU.replace("{ id: creator-0002, plan: starter", "{ id: creator-0002, plan: gold"), "eu.creators.example", gold);
+      writeFileSync(join(stacks, "Pulumi.eu.yaml"), euText);
+      writeFileSync(join(stacks, "Pulumi.us.yaml"), US_STACK);
+      const backups = join(t.dir, "backups");
+      const r = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", join(t.dir, "us"), "--backup-to", backups]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/Pulumi\.us\.yaml \(after the move\).*\n.*creators\[1\]\.plan: unknown plan "gold"/);
+      expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(euText);
+      expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(US_STACK);
+      expect(existsSync(backups)).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("the CLI moves data and entry, verifies, and prints the DNS steps", () => {
     const t = tempDir("move");
     try {
@@ -52,8 +87,8 @@ describe("move", () => {
       mkdirSync(stacks);
       mkdirSync(us);
       const counts = generateCreatorDbs(eu, 3, { seed: 71 });
-      writeFileSync(join(stacks, "Pulumi.eu.yaml"), EU);
-      writeFileSync(join(stacks, "Pulumi.us.yaml"), US);
+      writeFileSync(join(stacks, "Pulumi.eu.yaml"), EU_STACK);
+      writeFileSync(join(stacks, "Pulumi.us.yaml"), US_STACK);
       const args = ["move", "creator-0001", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", join(t.dir, "backups")];
       const r = ops([...args, "--json"]);
       expect(r.stderr).toBe("");
@@ -66,8 +101,7 @@ describe("move", () => {
       const euAfter = readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8");
       expect(euAfter).not.toContain("creator-0001");
       expect(euAfter).toContain("# --- paying creators ---");
-      expect(euAfter).toContain("# do not change");
-      expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(`${US}    - { id: creator-0001, plan: pro, domains: [alice.blog, www.alice.blog] } # VIP\n`);
+      expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(`${US_STACK}    - { id: creator-0001, plan: pro, domains: [alice.blog, www.alice.blog] } # VIP\n`);
 
       // Again: now missing from the source → exit 2, nothing written.
       const usBefore = readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8");
