@@ -3,7 +3,7 @@
 // URL or path template.
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DNS_LABEL, parseStackCreators, servedCreatorIds, stackFilePath } from "./stack-file.ts";
+import { isCreatorId, parseStackCreators, servedCreatorIds, stackFilePath } from "./stack-file.ts";
 import { UsageError, type SourceOptions } from "./cli-common.ts";
 
 export interface FileCreator {
@@ -29,7 +29,7 @@ export function creatorsInDir(dir: string): FileCreator[] {
     throw new UsageError(`--dir: cannot list ${dir}: ${(e as Error).message}`);
   }
   const ids = names.filter((n) => n.endsWith(".db")).map((n) => n.slice(0, -3)).sort();
-  const bad = ids.filter((id) => !DNS_LABEL.test(id));
+  const bad = ids.filter((id) => !isCreatorId(id));
   if (bad.length > 0) {
     throw new UsageError(`--dir: ${bad.map((b) => `${b}.db`).join(", ")}: a file name must be <creator-id>.db with a DNS-1123 label id`);
   }

@@ -12,7 +12,7 @@ import { countRows, integrityCheck, parseManifest, rowCountDifferences, sha256Fi
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
 import { errorMessage } from "./outcome.ts";
 import { snapshotKeys } from "./backup.ts";
-import { DNS_LABEL } from "./stack-file.ts";
+import { isCreatorId } from "./stack-file.ts";
 
 /** The files SQLite keeps beside a database. */
 const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
@@ -124,7 +124,7 @@ export async function resolveSnapshot(store: ObjectStore, wanted: string): Promi
 export async function runRestore(o: RestoreOptions, out: NodeJS.WritableStream): Promise<number> {
   if ((o.creator === undefined) === (o.all !== true)) throw new UsageError("give --creator <ids...> or --all");
   if ((o.dir === undefined) === (o.pathTemplate === undefined)) throw new UsageError("give exactly one of --dir <path> or --path-template <path>");
-  for (const id of o.creator ?? []) if (!DNS_LABEL.test(id)) throw new UsageError(`--creator: "${id}" is not a creator id`);
+  for (const id of o.creator ?? []) if (!isCreatorId(id)) throw new UsageError(`--creator: "${id}" is not a creator id`);
   const store = openStore(o.from, "--from", o);
   const snapshot = await resolveSnapshot(store, o.snapshot);
   const manifests = await readManifests(store, snapshot, o.all ? "all" : (o.creator as string[]));

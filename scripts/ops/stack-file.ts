@@ -3,15 +3,17 @@
 // yaml Document API, so that comments, order and formatting survive.
 import { isMap, isSeq, parseDocument, YAMLSeq, type Document } from "yaml";
 import { z } from "zod";
+import { creatorId } from "../../infra/config/schema.ts";
 import { join } from "node:path";
 
 export const CREATORS_KEY = "creator-platform:creators";
 const PATH = ["config", CREATORS_KEY] as const;
 
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** The platform's own rule for creator ids (infra/config/schema.ts). */
+export const isCreatorId = (id: string): boolean => creatorId.safeParse(id).success;
 
 const creatorEntry = z.looseObject({
-  id: z.string().regex(DNS_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63 characters)"),
+  id: creatorId,
   plan: z.string().optional(),
   domains: z.array(z.string()).optional(),
   state: z.enum(["active", "suspended", "retired"]).optional(),
