@@ -11,13 +11,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { type CreatorInput, mailSecret, renderCreator, sqldAuthSecret } from "../infra/render/creator.ts";
+import { type CreatorInput, backupSecret, mailSecret, renderCreator, sqldAuthSecret } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
 import { signSqldToken } from "../infra/sqld-token.ts";
 
 export interface CreatorSiteArgs extends CreatorInput {
   /** The platform's SMTP password, when platform.mail is set. */
   smtpPassword?: string;
+  /** The key for `backups` (the bucket of continuous backups). */
+  backupCredentials?: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
 }
 
 type Registrar = new (
@@ -76,6 +78,10 @@ export class CreatorSite extends pulumi.ComponentResource {
     const owner = { id: args.creator.id, plan: args.creator.plan };
     const secrets = [secret];
     if (args.platform.mail && args.smtpPassword) secrets.push(mailSecret(owner, pulumi.secret(args.smtpPassword)));
+    if (args.backups && args.backupCredentials) {
+      const { accessKeyId, secretAccessKey } = args.backupCredentials;
+      secrets.push(backupSecret(owner, { accessKeyId: pulumi.secret(accessKeyId), secretAccessKey: pulumi.secret(secretAccessKey) }));
+    }
     for (const object of [...namespaced, ...secrets]) this.register(name, object, [namespace]);
 
     this.namespace = pulumi.output(rendered.namespace);
@@ -92,7 +98,7 @@ export class CreatorSite extends pulumi.ComponentResource {
 
   private register(
     prefix: string,
-    object: KubeObject | ReturnType<typeof sqldAuthSecret<pulumi.Output<string>>> | ReturnType<typeof mailSecret<pulumi.Output<string>>>,
+    object: KubeObject | ReturnType<typeof sqldAuthSecret<pulumi.Output<string>>>,
     dependsOn: pulumi.Resource[],
   ): pulumi.CustomResource {
     const Registrar = REGISTRARS[`${object.apiVersion}/${object.kind}`];

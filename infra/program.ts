@@ -4,7 +4,7 @@
  * infra/index.ts under `pulumi up`, and under the mock runtime by the offline
  * plan and the tests.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { CreatorSite } from "../components/creator-site.ts";
 import { type NodeCounts, createCluster } from "../components/clusters/index.ts";
 import { PlatformAddons } from "../components/platform-addons.ts";
@@ -24,7 +24,7 @@ export interface ProgramOutputs {
     provider: string;
     nodePools: unknown;
     addons: string[];
-    backups: { bucket: pulumi.Output<string>; endpoint: pulumi.Output<string> } | null;
+    backups: { bucket: string; endpoint: string; continuous: boolean } | null;
     limitations: string[];
   };
   creators: Record<string, CreatorOutput>;
@@ -62,6 +62,17 @@ export async function creatorPlatform(
   const cluster = createCluster(stack, config, nodeCounts);
   const addons = new PlatformAddons(`${stack}-platform`, { config, kubernetes: cluster.kubernetes });
   const images = resolveImages(config.images);
+  const limitations = [...cluster.limitations];
+  const store = cluster.backups;
+  const continuous = config.backups.continuous && store?.credentials !== undefined;
+  if (config.backups.continuous && !continuous) {
+    limitations.push(
+      store
+        ? "continuous backups are off: no key for the backups bucket (pulumi config set --secret backupAccessKeyId / backupSecretAccessKey)"
+        : "continuous backups are off: no backups bucket (backups.bucket and backups.endpoint)",
+    );
+  }
+  const backups = continuous && store ? { bucket: store.bucket, endpoint: store.endpoint, region: store.region } : undefined;
   const storage = { ...config.storage, className: config.storage.className ?? cluster.defaultStorageClass };
   const creators: Record<string, CreatorOutput> = {};
   let sites = 0;
@@ -80,7 +91,9 @@ export async function creatorPlatform(
         storage,
         images,
         monitoring: config.monitoring.enabled,
+        backups,
         ...(config.smtpPassword ? { smtpPassword: config.smtpPassword } : {}),
+        ...(backups && store?.credentials ? { backupCredentials: store.credentials } : {}),
       },
       { providers: { kubernetes: cluster.kubernetes }, dependsOn: addons.priorityClasses },
     );
@@ -92,8 +105,8 @@ export async function creatorPlatform(
       provider: config.cluster.provider,
       nodePools: cluster.nodePools,
       addons: addons.installed,
-      backups: cluster.backups ? { bucket: cluster.backups.bucket, endpoint: cluster.backups.endpoint } : null,
-      limitations: cluster.limitations,
+      backups: store ? { bucket: store.bucket, endpoint: store.endpoint, continuous } : null,
+      limitations,
     },
     creators,
     creatorCount: {

@@ -13,7 +13,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import { type BackupStore, type ClusterTarget, type NodeCounts, type NodePoolSize, sizedPools } from "./cluster.ts";
+import {
+  type BackupSettings,
+  type BackupStore,
+  type ClusterTarget,
+  type NodeCounts,
+  type NodePoolSize,
+  configuredBackupStore,
+  sizedPools,
+} from "./cluster.ts";
 
 export type CivoClusterArgs = Extract<Cluster, { provider: "civo" }>;
 
@@ -47,7 +55,7 @@ export class CivoCluster extends pulumi.ComponentResource implements ClusterTarg
 
   constructor(
     name: string,
-    args: { cluster: CivoClusterArgs; nodeCounts: NodeCounts; storage: StackConfig["storage"]; backups: StackConfig["backups"] },
+    args: { cluster: CivoClusterArgs; nodeCounts: NodeCounts; storage: StackConfig["storage"]; backups: BackupSettings },
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("creator-platform:cluster:CivoCluster", name, {}, opts);
@@ -92,10 +100,7 @@ export class CivoCluster extends pulumi.ComponentResource implements ClusterTarg
     this.kubeconfig = pulumi.secret(k3s.kubeconfig);
     this.kubernetes = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, clusterIdentifier: k3s.id }, parent);
     // No object-store resource in 1.0.7: backups go to the bucket the stack names.
-    this.backups =
-      args.backups.bucket && args.backups.endpoint
-        ? { bucket: pulumi.output(args.backups.bucket), endpoint: pulumi.output(args.backups.endpoint) }
-        : undefined;
+    this.backups = configuredBackupStore(args.backups);
     if (!this.backups) {
       this.limitations.push("no backups bucket configured: set backups.bucket and backups.endpoint (Civo object store)");
     }

@@ -3,16 +3,32 @@
  * The program never branches on the provider: it asks a cluster for this.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
-import type { IngressController } from "../../infra/config/schema.ts";
+import * as pulumi from "@pulumi/pulumi";
+import type { IngressController, StackConfig } from "../../infra/config/schema.ts";
 
 /** S3-compatible storage for creator database backups. */
 export interface BackupStore {
-  bucket: pulumi.Output<string>;
-  endpoint: pulumi.Output<string>;
-  /** Present when the program created a key scoped to the bucket (secret). */
-  accessKeyId?: pulumi.Output<string>;
-  secretAccessKey?: pulumi.Output<string>;
+  bucket: string;
+  endpoint: string;
+  region: string;
+  /** A key for the bucket: created with it (Linode) or the stack's secrets; undefined when neither. */
+  credentials: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> } | undefined;
+}
+
+/** The settings the cluster targets read to find or make the backups bucket. */
+export type BackupSettings = Pick<StackConfig, "backups" | "backupAccessKeyId" | "backupSecretAccessKey">;
+
+/** A bucket the stack names (the program cannot or need not create one). */
+export function configuredBackupStore(settings: BackupSettings): BackupStore | undefined {
+  const { bucket, endpoint, region } = settings.backups;
+  if (!bucket || !endpoint) return undefined;
+  const { backupAccessKeyId: accessKeyId, backupSecretAccessKey: secretAccessKey } = settings;
+  return {
+    bucket,
+    endpoint,
+    region,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId: pulumi.secret(accessKeyId), secretAccessKey: pulumi.secret(secretAccessKey) } : undefined,
+  };
 }
 
 export interface NodePoolSize {

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import type { BackupStore, ClusterTarget } from "./cluster.ts";
+import { type BackupSettings, type BackupStore, type ClusterTarget, configuredBackupStore } from "./cluster.ts";
 
 export type ExistingClusterArgs = Extract<Cluster, { provider: "existing" }>;
 
@@ -21,7 +21,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements Cluster
 
   constructor(
     name: string,
-    args: { cluster: ExistingClusterArgs; storage: StackConfig["storage"]; backups: StackConfig["backups"] },
+    args: { cluster: ExistingClusterArgs; storage: StackConfig["storage"]; backups: BackupSettings },
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("creator-platform:cluster:ExistingCluster", name, {}, opts);
@@ -34,10 +34,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements Cluster
       args.cluster.context ? { context: args.cluster.context } : {},
       { parent: this },
     );
-    this.backups =
-      args.backups.bucket && args.backups.endpoint
-        ? { bucket: pulumi.output(args.backups.bucket), endpoint: pulumi.output(args.backups.endpoint) }
-        : undefined;
+    this.backups = configuredBackupStore(args.backups);
     this.registerOutputs({});
   }
 }

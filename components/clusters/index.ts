@@ -10,11 +10,12 @@ export type { ClusterTarget, NodeCounts } from "./cluster.ts";
 
 export function createCluster(
   name: string,
-  config: Pick<StackConfig, "cluster" | "storage" | "backups">,
+  config: Pick<StackConfig, "cluster" | "storage" | "backups" | "backupAccessKeyId" | "backupSecretAccessKey">,
   nodeCounts: NodeCounts,
   opts?: pulumi.ComponentResourceOptions,
 ): ClusterTarget {
-  const { cluster, storage, backups } = config;
+  const { cluster, storage } = config;
+  const backups = { backups: config.backups, backupAccessKeyId: config.backupAccessKeyId, backupSecretAccessKey: config.backupSecretAccessKey };
   switch (cluster.provider) {
     case "existing":
       return new ExistingCluster(name, { cluster, storage, backups }, opts);

@@ -8,7 +8,15 @@ import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import { type BackupStore, type ClusterTarget, type NodeCounts, type NodePoolSize, sizedPools } from "./cluster.ts";
+import {
+  type BackupSettings,
+  type BackupStore,
+  type ClusterTarget,
+  type NodeCounts,
+  type NodePoolSize,
+  configuredBackupStore,
+  sizedPools,
+} from "./cluster.ts";
 
 export type LinodeClusterArgs = Extract<Cluster, { provider: "linode" }>;
 
@@ -26,7 +34,7 @@ export class LinodeCluster extends pulumi.ComponentResource implements ClusterTa
 
   constructor(
     name: string,
-    args: { cluster: LinodeClusterArgs; nodeCounts: NodeCounts; storage: StackConfig["storage"]; backups: StackConfig["backups"] },
+    args: { cluster: LinodeClusterArgs; nodeCounts: NodeCounts; storage: StackConfig["storage"]; backups: BackupSettings },
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("creator-platform:cluster:LinodeCluster", name, {}, opts);
@@ -64,29 +72,26 @@ export class LinodeCluster extends pulumi.ComponentResource implements ClusterTa
       parent,
     );
 
-    if (args.backups.bucket && args.backups.endpoint) {
-      this.backups = { bucket: pulumi.output(args.backups.bucket), endpoint: pulumi.output(args.backups.endpoint) };
-    } else {
-      const bucket = new linode.ObjectStorageBucket(
-        `${name}-backups`,
-        { label: args.backups.bucket ?? `${name}-creator-backups`, region: cluster.region, versioning: true },
-        parent,
-      );
-      const key = new linode.ObjectStorageKey(
-        `${name}-backups-key`,
-        {
-          label: `${name}-creator-backups`,
-          bucketAccesses: [{ bucketName: bucket.label, region: cluster.region, permissions: "read_write" }],
-        },
-        { ...parent, additionalSecretOutputs: ["secretKey"] },
-      );
-      this.backups = {
-        bucket: bucket.label,
-        endpoint: bucket.s3Endpoint.apply((host) => (host.startsWith("http") ? host : `https://${host}`)),
-        accessKeyId: key.accessKey,
-        secretAccessKey: pulumi.secret(key.secretKey),
-      };
-    }
+    this.backups = configuredBackupStore(args.backups) ?? this.createBackupStore(name, cluster.region, args.backups);
     this.registerOutputs({ kubeconfig: this.kubeconfig });
+  }
+
+  /** A bucket for this stack's backups and a key that can reach only it. */
+  private createBackupStore(name: string, region: string, settings: BackupSettings): BackupStore {
+    const label = settings.backups.bucket ?? `${name}-creator-backups`;
+    const bucket = new linode.ObjectStorageBucket(`${name}-backups`, { label, region, versioning: true }, { parent: this });
+    const key = new linode.ObjectStorageKey(
+      `${name}-backups-key`,
+      { label, bucketAccesses: [{ bucketName: bucket.label, region, permissions: "read_write" }] },
+      { parent: this, additionalSecretOutputs: ["secretKey"] },
+    );
+    return {
+      bucket: label,
+      // Linode's S3 endpoint for a region; known before the bucket exists, so every creator's
+      // sqld can be configured in the same update that creates the bucket.
+      endpoint: `https://${region}-1.linodeobjects.com`,
+      region,
+      credentials: { accessKeyId: key.accessKey, secretAccessKey: pulumi.secret(key.secretKey) },
+    };
   }
 }

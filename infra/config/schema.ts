@@ -188,6 +188,13 @@ export const backupsSchema = z.strictObject({
    */
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").optional(),
   endpoint: z.url("must be an https URL such as https://objectstore.lon1.civo.com").optional(),
+  region: z.string().min(1).default("us-east-1"),
+  /**
+   * Continuous backups: every sqld streams its database to the bucket (sqld's bottomless
+   * replication, under <bucket>/<creator id>) and restores from it on boot when its local
+   * database is empty, e.g. after a node-local volume is lost with its node.
+   */
+  continuous: z.boolean().default(true),
 });
 
 export const imagesSchema = z.strictObject({
@@ -206,7 +213,10 @@ export const stackConfigSchema = z.strictObject({
   creators: z.array(creatorSchema),
   images: imagesSchema.default({}),
   monitoring: monitoringSchema.default({ enabled: true, retentionDays: 7, storage: "10Gi" }),
-  backups: backupsSchema.default({}),
+  backups: backupsSchema.default({ region: "us-east-1", continuous: true }),
+  /** Object-storage key (Pulumi secrets) for a bucket the program does not create (Civo, existing clusters). */
+  backupAccessKeyId: z.string().min(1).optional(),
+  backupSecretAccessKey: z.string().min(1).optional(),
   /** SMTP password (a Pulumi secret) for platform.mail. */
   smtpPassword: z.string().min(1).optional(),
   /** Cloudflare API token (a Pulumi secret) for the DNS-01 wildcard certificate. */

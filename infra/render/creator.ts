@@ -9,6 +9,10 @@ import type { Creator, IngressController, Plan, Platform, Storage } from "../con
 import type { Images } from "../images.ts";
 import { CACHE_NAME, cacheObjects } from "./cache.ts";
 import {
+  BACKUP_KEY_ID,
+  BACKUP_SECRET,
+  BACKUP_SECRET_KEY,
+  type ContinuousBackups,
   GHOST_NAME,
   MAIL_PASSWORD,
   MAIL_SECRET,
@@ -31,6 +35,8 @@ export interface CreatorInput {
   images: Images;
   /** Prometheus scrapes sqld's metrics (PlatformAddons' monitoring stack). */
   monitoring: boolean;
+  /** Where sqld streams its database continuously; undefined: no continuous backups. */
+  backups?: ContinuousBackups | undefined;
 }
 
 export interface RenderedCreator {
@@ -219,6 +225,7 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
       host: hosts[0] ?? "",
       suspended,
       mail: input.platform.mail,
+      backups: input.backups,
       monitoring: input.monitoring,
     }),
     ghostService,
@@ -233,6 +240,17 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
     }),
   ];
   return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
+}
+
+/** The key sqld writes its continuous backups with, in the creator's namespace. */
+export function backupSecret<V>(creator: Owner, key: { accessKeyId: V; secretAccessKey: V }): Omit<ISecret, "stringData"> & { stringData: Record<string, V> } {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: BACKUP_SECRET, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, "sqld") },
+    type: "Opaque",
+    stringData: { [BACKUP_KEY_ID]: key.accessKeyId, [BACKUP_SECRET_KEY]: key.secretAccessKey },
+  };
 }
 
 /** The SMTP password for Ghost, in the creator's namespace. Generic over the value type like sqldAuthSecret. */

@@ -10,6 +10,12 @@
  */
 import { bytes, MiB } from "../config/quantity.ts";
 import type { Plan, Platform } from "../config/schema.ts";
+
+export interface ContinuousBackups {
+  bucket: string;
+  endpoint: string;
+  region: string;
+}
 import { ghostEnvironment } from "../ghost/contract.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_METRICS_PORT } from "../platform/monitoring.ts";
@@ -22,6 +28,9 @@ export const SQLD_AUTH_SECRET = "sqld-auth";
 export const SQLD_PUBLIC_KEY = "jwt-public-key.pem";
 export const SQLD_TOKEN = "ghost-token";
 export const MAIL_SECRET = "ghost-mail";
+export const BACKUP_SECRET = "backup-credentials";
+export const BACKUP_KEY_ID = "access-key-id";
+export const BACKUP_SECRET_KEY = "secret-access-key";
 export const MAIL_PASSWORD = "smtp-password";
 
 /** One volume per creator, mounted in both containers. */
@@ -45,6 +54,8 @@ export interface GhostPodInput {
   host: string;
   suspended: boolean;
   mail: Platform["mail"];
+  /** Continuous backups of the database to S3-compatible storage (sqld's bottomless replication). */
+  backups: ContinuousBackups | undefined;
   /** Serve sqld's Prometheus metrics to the monitoring namespace. */
   monitoring: boolean;
 }
@@ -97,7 +108,9 @@ function sqldSidecar(input: GhostPodInput): IContainer {
       // The admin listener serves /metrics. It has no authentication of its own: the
       // NetworkPolicies admit only the monitoring namespace's Prometheus to this port.
       ...(input.monitoring ? [`--admin-listen-addr=0.0.0.0:${SQLD_METRICS_PORT}`] : []),
+      ...(input.backups ? ["--enable-bottomless-replication"] : []),
     ],
+    ...(input.backups ? { env: bottomlessEnvironment(input.owner.id, input.backups) } : {}),
     ports: [
       { name: "sqld", containerPort: SQLD_PORT, protocol: "TCP" },
       ...(input.monitoring ? [{ name: "metrics", containerPort: SQLD_METRICS_PORT, protocol: "TCP" as const }] : []),
@@ -113,6 +126,22 @@ function sqldSidecar(input: GhostPodInput): IContainer {
       { name: "sqld-tmp", mountPath: "/tmp" },
     ],
   };
+}
+
+/**
+ * sqld streams its WAL to <bucket>/<creator id> and, on a boot with an empty local
+ * database (a lost node-local volume), restores from it before it answers /health.
+ */
+function bottomlessEnvironment(creatorId: string, backups: ContinuousBackups): NonNullable<IContainer["env"]> {
+  const fromSecret = (key: string) => ({ secretKeyRef: { name: BACKUP_SECRET, key } });
+  return [
+    { name: "LIBSQL_BOTTOMLESS_BUCKET", value: backups.bucket },
+    { name: "LIBSQL_BOTTOMLESS_ENDPOINT", value: backups.endpoint },
+    { name: "LIBSQL_BOTTOMLESS_AWS_DEFAULT_REGION", value: backups.region },
+    { name: "LIBSQL_BOTTOMLESS_DATABASE_ID", value: creatorId },
+    { name: "LIBSQL_BOTTOMLESS_AWS_ACCESS_KEY_ID", valueFrom: fromSecret(BACKUP_KEY_ID) },
+    { name: "LIBSQL_BOTTOMLESS_AWS_SECRET_ACCESS_KEY", valueFrom: fromSecret(BACKUP_SECRET_KEY) },
+  ];
 }
 
 /** Ghost's mail settings: the platform's SMTP relay, or no staff device codes that could never arrive. */

@@ -79,6 +79,13 @@ describe("Civo", async () => {
     expectExplicitKubernetesProvider(engine, "lon1");
   });
 
+  it("says continuous backups are off when the stack names no bucket", () => {
+    expect((outputs.cluster as { limitations: string[] }).limitations).toContain(
+      "continuous backups are off: no backups bucket (backups.bucket and backups.endpoint)",
+    );
+    expect(engine.registrations.some((r) => r.name.endsWith(".secret.backup-credentials"))).toBe(false);
+  });
+
   it("installs only what Civo does not ship: no Traefik, no metrics-server", () => {
     expect(charts(engine)).toEqual(["cert-manager@cert-manager", "kube-prometheus-stack@monitoring"]);
     const ingress = engine.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.name === "alice.networkpolicy.allow-ingress-controller");
@@ -113,7 +120,17 @@ describe("Linode", async () => {
     const bucket = onlyOne(engine, "linode:index/objectStorageBucket:ObjectStorageBucket").inputs;
     const key = onlyOne(engine, "linode:index/objectStorageKey:ObjectStorageKey").inputs;
     expect(key.bucketAccesses).toEqual([{ bucketName: bucket.label, region: "us-east", permissions: "read_write" }]);
-    expect(outputs.cluster).toMatchObject({ backups: { bucket: bucket.label, endpoint: "https://us-east-1.linodeobjects.com" } });
+    expect(outputs.cluster).toMatchObject({
+      backups: { bucket: bucket.label, endpoint: "https://us-east-1.linodeobjects.com", continuous: true },
+    });
+  });
+
+  it("gives every creator's sqld the bucket's key, as a secret of its own namespace, for continuous backups", () => {
+    const secrets = engine.byType("kubernetes:core/v1:Secret").filter((r) => r.name.endsWith(".secret.backup-credentials"));
+    expect(secrets).toHaveLength(3);
+    for (const r of secrets) expect(isSecret(r.inputs.stringData)).toBe(true);
+    const ghost = engine.byType("kubernetes:apps/v1:Deployment").find((r) => r.name === "bob.deployment.ghost");
+    expect(JSON.stringify(ghost?.inputs)).toContain('"name":"LIBSQL_BOTTOMLESS_DATABASE_ID","value":"bob"');
   });
 
   it("installs every add-on LKE lacks, each exactly once, and a local-path provisioner for node-local storage", () => {
@@ -146,6 +163,9 @@ describe("platform add-ons on any cluster", async () => {
       },
       cloudflareApiToken: "cf-token",
       smtpPassword: "smtp-secret",
+      backups: { bucket: "creator-backups", endpoint: "https://s3.objects.example" },
+      backupAccessKeyId: "key-id",
+      backupSecretAccessKey: "key-secret",
     }),
   );
   const custom = (kind: string) =>
@@ -171,7 +191,10 @@ describe("platform add-ons on any cluster", async () => {
     expect(isSecret((token?.inputs.stringData as Record<string, unknown>)["api-token"]) || isSecret(token?.inputs.stringData)).toBe(true);
   });
 
-  it("gives every creator the SMTP password as a secret of its own namespace", () => {
+  it("gives every creator the SMTP password and the stack's backup key as secrets of its own namespace", () => {
+    const backup = engine.byType("kubernetes:core/v1:Secret").filter((r) => r.name.endsWith(".secret.backup-credentials"));
+    expect(backup).toHaveLength(3);
+    for (const r of backup) expect(isSecret(r.inputs.stringData)).toBe(true);
     const mail = engine.byType("kubernetes:core/v1:Secret").filter((r) => r.name.endsWith(".secret.ghost-mail"));
     expect(mail.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort()).toEqual([
       "creator-alice",

@@ -321,6 +321,27 @@ describe("lifecycle and TLS modes", () => {
     expect(without).toContainEqual({ name: "security__staffDeviceVerification", value: "false" });
   });
 
+  it("streams sqld's database to the backups bucket under the creator's id when continuous backups are on", () => {
+    const creator = config.creators[0];
+    const plan = config.plans.starter;
+    if (!creator || !plan) throw new Error("fixture");
+    const backups = { bucket: "creator-backups", endpoint: "https://us-east-1.linodeobjects.com", region: "us-east" };
+    const input = { creator, plan, platform: config.platform, ingress: clusterFacts(config.cluster).ingress, storage: config.storage, images: DEFAULT_IMAGES, monitoring: false };
+    const sqld = (r: RenderedCreator) => one(r, "Deployment", "ghost").spec?.template.spec?.initContainers?.[0];
+    const on = sqld(renderCreator({ ...input, backups }));
+    expect(on?.args).toContain("--enable-bottomless-replication");
+    expect(on?.env).toEqual(
+      expect.arrayContaining([
+        { name: "LIBSQL_BOTTOMLESS_BUCKET", value: "creator-backups" },
+        { name: "LIBSQL_BOTTOMLESS_DATABASE_ID", value: "alice" },
+        { name: "LIBSQL_BOTTOMLESS_AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "backup-credentials", key: "secret-access-key" } } },
+      ]),
+    );
+    const off = sqld(renderCreator(input));
+    expect(off?.args).not.toContain("--enable-bottomless-replication");
+    expect(off?.env).toBeUndefined();
+  });
+
   it("uses the stack's storage class when it names one", () => {
     const local = resolvedConfig({ storage: { type: "local", className: "local-path" } });
     expect(one(render(local, "alice"), "PersistentVolumeClaim").spec?.storageClassName).toBe("local-path");
