@@ -234,7 +234,6 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
     ...networkPolicies({
       owner,
       ingress: input.ingress,
-      publicComponent: cache ? "cache" : "ghost",
       cache: cache !== undefined,
       monitoring: input.monitoring,
     }),

@@ -1,18 +1,21 @@
 /**
- * Network isolation for one creator namespace: deny everything, then admit
- * exactly what the site needs.
+ * Network isolation for one creator namespace: deny everything, then one
+ * policy per kind of pod saying exactly who may reach it and where it may go.
  *
- * - In: the ingress controller reaches the public-facing pods (the cache tier
- *   when the plan has one, otherwise Ghost) and cert-manager's HTTP-01 solver.
- * - Between tiers: the cache reaches Ghost, nothing else does.
- * - Out: DNS to the cluster's resolver, and Ghost to the public internet (mail,
- *   webhooks, oEmbed). Private and link-local ranges are excluded, so no pod of
- *   another creator, no Service and no cloud metadata endpoint is reachable.
+ * - Ghost's pod: the ingress controller (or, with a cache tier, only the cache)
+ *   reaches Ghost's port; the platform's ops namespace reaches sqld's port and
+ *   the monitoring namespace its metrics port, both still behind sqld's JWT or
+ *   NetworkPolicy alone for metrics. Out: DNS, and the public internet (mail,
+ *   webhooks, oEmbed, the backups bucket). Private and link-local ranges are
+ *   excluded, so no pod of another creator, no Service and no cloud metadata
+ *   endpoint is reachable.
+ * - The cache's pods: in from the ingress controller; out to DNS and Ghost.
+ * - cert-manager's HTTP-01 solver pods: in from the ingress controller.
  */
 import type { IIoK8sApiNetworkingV1NetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import type { IngressController } from "../config/schema.ts";
 import { MONITORING_NAMESPACE, SQLD_METRICS_PORT } from "../platform/monitoring.ts";
-import { type Component, type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
+import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import type { INetworkPolicy } from "./objects.ts";
 
 export const GHOST_PORT = 2368;
@@ -31,113 +34,75 @@ export const NON_PUBLIC_IPV6 = ["fc00::/7", "fe80::/10", "::1/128"];
 export interface NetworkPolicyInput {
   owner: Owner;
   ingress: IngressController;
-  /** The component the ingress controller sends traffic to. */
-  publicComponent: Extract<Component, "ghost" | "cache">;
+  /** A cache tier stands between the ingress controller and Ghost. */
   cache: boolean;
   /** Admit the monitoring namespace's Prometheus to sqld's metrics port. */
   monitoring: boolean;
 }
 
+const namespacePeer = (namespace: string): IIoK8sApiNetworkingV1NetworkPolicyPeer => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+});
+const tcp = (port: number) => [{ protocol: "TCP" as const, port }];
+
+const DNS = {
+  to: [{ ...namespacePeer("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+  ports: [
+    { protocol: "UDP" as const, port: 53 },
+    { protocol: "TCP" as const, port: 53 },
+  ],
+};
+const PUBLIC_INTERNET = {
+  to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_IPV4 } }, { ipBlock: { cidr: "::/0", except: NON_PUBLIC_IPV6 } }],
+};
+
 export function networkPolicies(input: NetworkPolicyInput): INetworkPolicy[] {
   const { owner } = input;
-  const namespace = namespaceOf(owner.id);
   const policy = (name: string, spec: INetworkPolicy["spec"]): INetworkPolicy => ({
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name, namespace, labels: creatorLabels(owner, "network") },
+    metadata: { name, namespace: namespaceOf(owner.id), labels: creatorLabels(owner, "network") },
     spec,
   });
   const ingressController: IIoK8sApiNetworkingV1NetworkPolicyPeer = {
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": input.ingress.namespace } },
+    ...namespacePeer(input.ingress.namespace),
     podSelector: { matchLabels: input.ingress.podLabels },
   };
-  const publicPort = input.publicComponent === "cache" ? CACHE_PORT : GHOST_PORT;
+  const ghostPods = { matchLabels: selectorLabels(owner.id, "ghost") };
+  const cachePods = { matchLabels: selectorLabels(owner.id, "cache") };
 
   const policies = [
     policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
-    policy("allow-dns", {
-      podSelector: {},
-      policyTypes: ["Egress"],
-      egress: [
-        {
-          to: [
-            {
-              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-            },
-          ],
-          ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-          ],
-        },
+    policy("ghost", {
+      podSelector: ghostPods,
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [
+        { from: [input.cache ? { podSelector: cachePods } : ingressController], ports: tcp(GHOST_PORT) },
+        { from: [namespacePeer(OPS_NAMESPACE)], ports: tcp(SQLD_PORT) },
+        ...(input.monitoring
+          ? [
+              {
+                from: [{ ...namespacePeer(MONITORING_NAMESPACE), podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
+                ports: tcp(SQLD_METRICS_PORT),
+              },
+            ]
+          : []),
       ],
+      egress: [DNS, PUBLIC_INTERNET],
     }),
-    policy("allow-ingress-controller", {
-      podSelector: { matchLabels: selectorLabels(owner.id, input.publicComponent) },
-      policyTypes: ["Ingress"],
-      ingress: [{ from: [ingressController], ports: [{ protocol: "TCP", port: publicPort }] }],
-    }),
-    policy("allow-acme-solver", {
+    policy("acme-solver", {
       podSelector: { matchLabels: ACME_SOLVER_LABEL },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [ingressController], ports: [{ protocol: "TCP", port: ACME_SOLVER_PORT }] }],
-    }),
-    policy("allow-ops-to-sqld", {
-      podSelector: { matchLabels: selectorLabels(owner.id, "ghost") },
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": OPS_NAMESPACE } } }],
-          ports: [{ protocol: "TCP", port: SQLD_PORT }],
-        },
-      ],
-    }),
-    policy("allow-ghost-internet-egress", {
-      podSelector: { matchLabels: selectorLabels(owner.id, "ghost") },
-      policyTypes: ["Egress"],
-      egress: [
-        {
-          to: [
-            { ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_IPV4 } },
-            { ipBlock: { cidr: "::/0", except: NON_PUBLIC_IPV6 } },
-          ],
-        },
-      ],
+      ingress: [{ from: [ingressController], ports: tcp(ACME_SOLVER_PORT) }],
     }),
   ];
-  if (input.monitoring) {
-    policies.push(
-      policy("allow-monitoring", {
-        podSelector: { matchLabels: selectorLabels(owner.id, "ghost") },
-        policyTypes: ["Ingress"],
-        ingress: [
-          {
-            from: [
-              {
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } },
-                podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
-              },
-            ],
-            ports: [{ protocol: "TCP", port: SQLD_METRICS_PORT }],
-          },
-        ],
-      }),
-    );
-  }
   if (input.cache) {
-    const cachePods = { podSelector: { matchLabels: selectorLabels(owner.id, "cache") } };
-    const ghostPods = { podSelector: { matchLabels: selectorLabels(owner.id, "ghost") } };
     policies.push(
-      policy("allow-cache-to-ghost", {
-        podSelector: ghostPods.podSelector,
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [cachePods], ports: [{ protocol: "TCP", port: GHOST_PORT }] }],
-      }),
-      policy("allow-cache-egress-to-ghost", {
-        podSelector: cachePods.podSelector,
-        policyTypes: ["Egress"],
-        egress: [{ to: [ghostPods], ports: [{ protocol: "TCP", port: GHOST_PORT }] }],
+      policy("cache", {
+        podSelector: cachePods,
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [ingressController], ports: tcp(CACHE_PORT) }],
+        egress: [DNS, { to: [{ podSelector: ghostPods }], ports: tcp(GHOST_PORT) }],
       }),
     );
   }

@@ -88,7 +88,7 @@ describe("Civo", async () => {
 
   it("installs only what Civo does not ship: no Traefik, no metrics-server", () => {
     expect(charts(engine)).toEqual(["cert-manager@cert-manager", "kube-prometheus-stack@monitoring"]);
-    const ingress = engine.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.name === "alice.networkpolicy.allow-ingress-controller");
+    const ingress = engine.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.name === "alice.networkpolicy.ghost");
     expect(JSON.stringify(ingress?.inputs)).toContain('"kubernetes.io/metadata.name":"kube-system"');
   });
 });

@@ -167,30 +167,33 @@ describe("network isolation", () => {
   });
 
   it("admits only the ingress controller's pods, from its namespace, to Ghost's port", () => {
-    const spec = named("allow-ingress-controller").spec;
+    const spec = named("ghost").spec;
     expect(spec?.podSelector.matchLabels).toEqual({ "app.kubernetes.io/instance": "alice", "app.kubernetes.io/component": "ghost" });
-    expect(spec?.ingress).toEqual([
-      {
-        from: [
-          {
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } },
-            podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
-          },
-        ],
-        ports: [{ protocol: "TCP", port: 2368 }],
-      },
-    ]);
+    expect(spec?.ingress?.[0]).toEqual({
+      from: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+        },
+      ],
+      ports: [{ protocol: "TCP", port: 2368 }],
+    });
   });
 
-  it("admits only the ingress controller to Ghost's port, and the ops namespace to sqld's port alone", () => {
+  it("admits nothing else to Ghost's port, and the ops namespace to sqld's port alone", () => {
     const rules = policies.flatMap((p) => (p.spec?.ingress ?? []).map((rule) => ({ policy: p.metadata?.name, rule })));
     const toGhost = rules.filter(({ rule }) => rule.ports?.some((port) => port.port === 2368));
-    expect(toGhost.map((r) => r.policy)).toEqual(["allow-ingress-controller"]);
-    const ops = rules.find((r) => r.policy === "allow-ops-to-sqld")?.rule;
-    expect(ops?.ports).toEqual([{ protocol: "TCP", port: 8080 }]);
-    expect(ops?.from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "creator-platform-ops" } } }]);
+    expect(toGhost).toHaveLength(1);
+    const ops = rules.filter(({ rule }) => rule.ports?.some((port) => port.port === 8080));
+    expect(ops.map((r) => r.rule)).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "creator-platform-ops" } } }],
+        ports: [{ protocol: "TCP", port: 8080 }],
+      },
+    ]);
     const service = one(alice, "Service", "ghost").spec?.ports?.map((p) => [p.name, p.port, p.targetPort]);
     expect(service).toEqual([["http", 80, "http"], ["sqld", 8080, "sqld"]]);
+    expect(policies.map((p) => p.metadata?.name)).toEqual(["default-deny", "ghost", "acme-solver"]);
   });
 
   it("lets pods out only to DNS and to public addresses", () => {
@@ -242,11 +245,16 @@ describe("a creator with a cache tier", () => {
 
   it("routes the ingress controller to the proxy and only the proxy to Ghost", () => {
     const policies = of(bob, "NetworkPolicy");
-    const admit = policies.find((p) => p.metadata?.name === "allow-ingress-controller");
-    expect(admit?.spec?.podSelector.matchLabels?.["app.kubernetes.io/component"]).toBe("cache");
-    expect(admit?.spec?.ingress?.[0]?.ports).toEqual([{ protocol: "TCP", port: 8080 }]);
-    const toGhost = policies.find((p) => p.metadata?.name === "allow-cache-to-ghost");
-    expect(toGhost?.spec?.ingress?.[0]?.from?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/component"]).toBe("cache");
+    const cache = policies.find((p) => p.metadata?.name === "cache");
+    expect(cache?.spec?.podSelector.matchLabels?.["app.kubernetes.io/component"]).toBe("cache");
+    expect(cache?.spec?.ingress?.[0]?.from?.[0]?.namespaceSelector?.matchLabels).toEqual({ "kubernetes.io/metadata.name": "traefik" });
+    expect(cache?.spec?.ingress?.[0]?.ports).toEqual([{ protocol: "TCP", port: 8080 }]);
+    expect(cache?.spec?.egress?.[1]).toEqual({
+      to: [{ podSelector: { matchLabels: { "app.kubernetes.io/instance": "bob", "app.kubernetes.io/component": "ghost" } } }],
+      ports: [{ protocol: "TCP", port: 2368 }],
+    });
+    const toGhost = policies.find((p) => p.metadata?.name === "ghost")?.spec?.ingress?.[0];
+    expect(toGhost?.from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/instance": "bob", "app.kubernetes.io/component": "cache" } } }]);
   });
 
   it("runs the proxy under the restricted profile and bypasses the cache for sessions", () => {
