@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { type CreatorInput, backupSecret, mailSecret, renderCreator, sqldAuthSecret } from "../infra/render/creator.ts";
+import { type CreatorInput, type CreatorSecret, creatorSecrets, renderCreator } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
 import { signSqldToken } from "../infra/sqld-token.ts";
 
@@ -68,20 +68,21 @@ export class CreatorSite extends pulumi.ComponentResource {
     const rendered = renderCreator(args);
 
     const key = new tls.PrivateKey(`${name}.sqld-jwt`, { algorithm: "ED25519" }, { parent: this });
-    const token = pulumi.secret(key.privateKeyPemPkcs8.apply(signSqldToken));
-    const publicKeyPem = pulumi.secret(key.publicKeyPem);
-    const secret = sqldAuthSecret({ id: args.creator.id, plan: args.creator.plan }, { publicKeyPem, token });
+    const secrets = creatorSecrets(args.creator, {
+      sqld: { publicKeyPem: pulumi.secret(key.publicKeyPem), token: pulumi.secret(key.privateKeyPemPkcs8.apply(signSqldToken)) },
+      mailPassword: args.platform.mail && args.smtpPassword ? pulumi.secret(args.smtpPassword) : undefined,
+      backupKey:
+        args.backups && args.backupCredentials
+          ? {
+              accessKeyId: pulumi.secret(args.backupCredentials.accessKeyId),
+              secretAccessKey: pulumi.secret(args.backupCredentials.secretAccessKey),
+            }
+          : undefined,
+    });
 
     const [namespaceObject, ...namespaced] = rendered.objects;
     if (!namespaceObject) throw new Error(`${name}: the renderer returned no objects`);
     const namespace = this.register(name, namespaceObject, []);
-    const owner = { id: args.creator.id, plan: args.creator.plan };
-    const secrets = [secret];
-    if (args.platform.mail && args.smtpPassword) secrets.push(mailSecret(owner, pulumi.secret(args.smtpPassword)));
-    if (args.backups && args.backupCredentials) {
-      const { accessKeyId, secretAccessKey } = args.backupCredentials;
-      secrets.push(backupSecret(owner, { accessKeyId: pulumi.secret(accessKeyId), secretAccessKey: pulumi.secret(secretAccessKey) }));
-    }
     for (const object of [...namespaced, ...secrets]) this.register(name, object, [namespace]);
 
     this.namespace = pulumi.output(rendered.namespace);
@@ -98,7 +99,7 @@ export class CreatorSite extends pulumi.ComponentResource {
 
   private register(
     prefix: string,
-    object: KubeObject | ReturnType<typeof sqldAuthSecret<pulumi.Output<string>>>,
+    object: KubeObject | CreatorSecret<pulumi.Output<string>>,
     dependsOn: pulumi.Resource[],
   ): pulumi.CustomResource {
     const Registrar = REGISTRARS[`${object.apiVersion}/${object.kind}`];

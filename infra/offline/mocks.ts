@@ -64,11 +64,6 @@ export class MockEngine {
   readonly registrations: Registration[] = [];
   onRegister: ((registration: Registration) => void) | undefined;
 
-  /** Adds computed outputs for a resource type (cluster components register theirs). */
-  static compute(type: string, computed: Computed): void {
-    COMPUTED[type] = computed;
-  }
-
   byType(type: string): Registration[] {
     return this.registrations.filter((r) => r.type === type);
   }

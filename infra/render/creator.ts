@@ -241,39 +241,37 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
   return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
 }
 
-/** The key sqld writes its continuous backups with, in the creator's namespace. */
-export function backupSecret<V>(creator: Owner, key: { accessKeyId: V; secretAccessKey: V }): Omit<ISecret, "stringData"> & { stringData: Record<string, V> } {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: BACKUP_SECRET, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, "sqld") },
-    type: "Opaque",
-    stringData: { [BACKUP_KEY_ID]: key.accessKeyId, [BACKUP_SECRET_KEY]: key.secretAccessKey },
-  };
+/** The secret values a creator's pod reads, as the component holds them (Pulumi secrets). */
+export interface SecretValues<V> {
+  /** The public half of the creator's Ed25519 key (for sqld) and the token signed with the private half (for Ghost). */
+  sqld: { publicKeyPem: V; token: V };
+  /** The platform's SMTP password, when platform.mail is set. */
+  mailPassword?: V | undefined;
+  /** The key sqld writes its continuous backups with. */
+  backupKey?: { accessKeyId: V; secretAccessKey: V } | undefined;
 }
 
-/** The SMTP password for Ghost, in the creator's namespace. Generic over the value type like sqldAuthSecret. */
-export function mailSecret<V>(creator: Owner, password: V): Omit<ISecret, "stringData"> & { stringData: Record<string, V> } {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: MAIL_SECRET, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, "ghost") },
-    type: "Opaque",
-    stringData: { [MAIL_PASSWORD]: password },
-  };
-}
+export type CreatorSecret<V> = Omit<ISecret, "stringData"> & { stringData: Record<string, V> };
 
 /**
- * The sqld credentials: the public half of the creator's Ed25519 key for sqld,
- * and the token signed with the private half for Ghost. Generic over the value
- * type so the component can pass Pulumi secrets.
+ * The creator's Secrets. Generic over the value type so the component can pass
+ * Pulumi secrets; the objects that read them (infra/render/ghost-pod.ts) name
+ * the same Secrets and keys.
  */
-export function sqldAuthSecret<V>(creator: Owner, values: { publicKeyPem: V; token: V }): Omit<ISecret, "stringData"> & { stringData: Record<string, V> } {
-  return {
+export function creatorSecrets<V>(creator: Owner, values: SecretValues<V>): CreatorSecret<V>[] {
+  const secret = (name: string, stringData: Record<string, V>, reader: "ghost" | "sqld" = "sqld"): CreatorSecret<V> => ({
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: SQLD_AUTH_SECRET, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, "sqld") },
+    metadata: { name, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, reader) },
     type: "Opaque",
-    stringData: { [SQLD_PUBLIC_KEY]: values.publicKeyPem, [SQLD_TOKEN]: values.token },
-  };
+    stringData,
+  });
+  const { sqld, mailPassword, backupKey } = values;
+  return [
+    secret(SQLD_AUTH_SECRET, { [SQLD_PUBLIC_KEY]: sqld.publicKeyPem, [SQLD_TOKEN]: sqld.token }),
+    ...(mailPassword === undefined ? [] : [secret(MAIL_SECRET, { [MAIL_PASSWORD]: mailPassword }, "ghost")]),
+    ...(backupKey === undefined
+      ? []
+      : [secret(BACKUP_SECRET, { [BACKUP_KEY_ID]: backupKey.accessKeyId, [BACKUP_SECRET_KEY]: backupKey.secretAccessKey })]),
+  ];
 }
