@@ -222,7 +222,8 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
       plan,
       images: input.images,
       url: siteUrl,
-      host: hosts[0] ?? "",
+      // Probes ask as the site's own host, the one in Ghost's url.
+      host: new URL(siteUrl).host,
       suspended,
       mail: input.platform.mail,
       backups: input.backups,

@@ -273,6 +273,8 @@ describe("a creator with a cache tier", () => {
     expect(bob.siteUrl).toBe("https://bob.blog");
     const env = one(bob, "Deployment", "ghost").spec?.template.spec?.containers[0]?.env;
     expect(env).toContainEqual({ name: "url", value: "https://bob.blog" });
+    const probe = one(bob, "Deployment", "ghost").spec?.template.spec?.containers[0]?.startupProbe?.httpGet?.httpHeaders;
+    expect(probe).toContainEqual({ name: "Host", value: "bob.blog" });
     expect(one(bob, "Ingress").spec?.tls?.[0]?.hosts).toEqual(["bob.creators.example", "bob.blog"]);
   });
 
