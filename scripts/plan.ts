@@ -31,10 +31,15 @@ const program = new Command("plan")
       process.stderr.write(`${refusal}\nNothing was planned or written.\n`);
       process.exit(1);
     }
+    if (plan.violations.length > 0) {
+      process.stderr.write(`The plan breaks the platform's guardrails:\n${plan.violations.map((v) => `  - ${v}`).join("\n")}\nNothing was written.\n`);
+      process.exit(1);
+    }
     const written = options.out ? writeManifests(plan, options.out) : [];
     if (options.json) {
       const { stack, creators, resources, outputs } = plan;
-      process.stdout.write(`${JSON.stringify({ stack, creators, resources, outputs, notCovered: plan.notCovered, written }, null, 2)}\n`);
+      const { notCovered, violations } = plan;
+      process.stdout.write(`${JSON.stringify({ stack, creators, resources, outputs, notCovered, violations, written }, null, 2)}\n`);
     } else {
       printPlan(plan, written);
     }

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { projectKeys, readStackFile } from "../config/stack-file.ts";
 import { ConfigError, validateStackConfig } from "../config/validate.ts";
+import { guardrailViolations } from "../platform/guardrails.ts";
 import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs } from "./mocks.ts";
 
 export const CREATOR_SITE_TYPE = "creator-platform:index:CreatorSite";
@@ -28,6 +29,8 @@ export interface PlanResult {
   outputs: Record<string, unknown>;
   /** What the offline plan cannot show, in plain words. */
   notCovered: string[];
+  /** Objects that break the platform's guardrails (infra/platform/guardrails.ts); the plan fails if any. */
+  violations: string[];
   registrations: Registration[];
 }
 
@@ -150,6 +153,7 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
     perCreator,
     outputs,
     notCovered: [...clusterLimitations(outputs), ...remoteComponents(registrations)],
+    violations: kubeManifests(registrations).flatMap(guardrailViolations),
     registrations,
   };
 }

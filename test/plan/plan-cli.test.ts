@@ -39,7 +39,9 @@ describe.each(stacks)("npm run plan -- --stack %s", (stack) => {
       creators: number;
       resources: Record<string, number>;
       outputs: { creatorCount: { total: number; retired: number }; creators: Record<string, { urls: string[] }> };
+      violations: string[];
     };
+    expect(report.violations).toEqual([]);
     const { config } = loadStackFile(stackFilePath(stack));
     const sites = config.creators.filter((c) => c.state !== "retired");
     expect(report.stack).toBe(stack);

@@ -1,0 +1,76 @@
+/**
+ * Rules no creator object may break, whatever produced it: checked on every
+ * object of the offline plan, and by the policy pack (policy/) on every
+ * `pulumi preview` and `pulumi up`, so a hand edit or a new code path cannot
+ * slip past them.
+ *
+ * - Ghost supports exactly one instance per site: its Deployment never has more
+ *   than one replica, rolls with Recreate, and no autoscaler targets it.
+ * - One shared ingress serves every site: no LoadBalancer or NodePort Service in
+ *   a creator namespace (a load balancer per creator would cost ~$10 a month).
+ * - Every container of a creator runs under the restricted profile.
+ */
+export interface Manifest {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: unknown;
+}
+
+interface Container {
+  name?: string;
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+}
+
+interface WorkloadSpec {
+  replicas?: number;
+  strategy?: { type?: string };
+  template?: { spec?: { containers?: Container[]; initContainers?: Container[] } };
+}
+
+const isCreatorNamespace = (m: Manifest): boolean => m.metadata?.namespace?.startsWith("creator-") === true;
+const isGhost = (m: Manifest): boolean =>
+  m.metadata?.name === "ghost" || m.metadata?.labels?.["app.kubernetes.io/component"] === "ghost";
+
+function containerViolations(where: string, containers: Container[]): string[] {
+  return containers.flatMap((c) => {
+    const s = c.securityContext;
+    const problems = [
+      s?.runAsNonRoot !== true && "runAsNonRoot is not true",
+      s?.readOnlyRootFilesystem !== true && "readOnlyRootFilesystem is not true",
+      s?.allowPrivilegeEscalation !== false && "allowPrivilegeEscalation is not false",
+      !s?.capabilities?.drop?.includes("ALL") && "capabilities do not drop ALL",
+    ].filter((p): p is string => typeof p === "string");
+    return problems.map((p) => `${where}: container ${c.name ?? "(unnamed)"}: ${p}`);
+  });
+}
+
+/** What is wrong with one object, in words an operator can act on; empty when nothing is. */
+export function guardrailViolations(m: Manifest): string[] {
+  if (!isCreatorNamespace(m)) return [];
+  const where = `${String(m.kind)} ${m.metadata?.namespace}/${m.metadata?.name}`;
+  const violations: string[] = [];
+  if (m.kind === "Deployment") {
+    const spec = (m.spec ?? {}) as WorkloadSpec;
+    if (isGhost(m)) {
+      if ((spec.replicas ?? 1) > 1) violations.push(`${where}: Ghost supports one instance per site, not ${spec.replicas} replicas`);
+      if (spec.strategy?.type !== "Recreate") violations.push(`${where}: Ghost must roll with the Recreate strategy (two Ghosts would share one database)`);
+    }
+    const pod = spec.template?.spec;
+    violations.push(...containerViolations(where, [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]));
+  }
+  if (m.kind === "HorizontalPodAutoscaler") {
+    const target = (m.spec as { scaleTargetRef?: { name?: string } } | undefined)?.scaleTargetRef?.name;
+    if (target === "ghost") violations.push(`${where}: nothing may scale Ghost (one instance per site); scale the cache tier instead`);
+  }
+  if (m.kind === "Service") {
+    const type = (m.spec as { type?: string } | undefined)?.type ?? "ClusterIP";
+    if (type !== "ClusterIP") violations.push(`${where}: type ${type} in a creator namespace: one shared ingress serves every site`);
+  }
+  return violations;
+}
