@@ -11,13 +11,12 @@
 import * as civo from "@pulumi/civo";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
+import type { Cluster } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
 import {
-  type BackupSettings,
   type BackupStore,
+  type ClusterArgs,
   type ClusterTarget,
-  type NodeCounts,
   type NodePoolSize,
   configuredBackupStore,
   sizedPools,
@@ -55,7 +54,7 @@ export class CivoCluster extends pulumi.ComponentResource implements ClusterTarg
 
   constructor(
     name: string,
-    args: { cluster: CivoClusterArgs; nodeCounts: NodeCounts; storage: StackConfig["storage"]; backups: BackupSettings },
+    args: ClusterArgs<CivoClusterArgs>,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("creator-platform:cluster:CivoCluster", name, {}, opts);

@@ -18,6 +18,14 @@ export interface BackupStore {
 /** The settings the cluster targets read to find or make the backups bucket. */
 export type BackupSettings = Pick<StackConfig, "backups" | "backupAccessKeyId" | "backupSecretAccessKey">;
 
+/** What a cluster target is built from: its slice of the stack configuration and the node counts. */
+export interface ClusterArgs<C> {
+  cluster: C;
+  nodeCounts: NodeCounts;
+  storage: StackConfig["storage"];
+  backups: BackupSettings;
+}
+
 /** A bucket the stack names (the program cannot or need not create one). */
 export function configuredBackupStore(settings: BackupSettings): BackupStore | undefined {
   const { bucket, endpoint, region } = settings.backups;

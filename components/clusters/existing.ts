@@ -5,9 +5,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
+import type { Cluster } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import { type BackupSettings, type BackupStore, type ClusterTarget, configuredBackupStore } from "./cluster.ts";
+import { type BackupStore, type ClusterArgs, type ClusterTarget, configuredBackupStore } from "./cluster.ts";
 
 export type ExistingClusterArgs = Extract<Cluster, { provider: "existing" }>;
 
@@ -21,7 +21,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements Cluster
 
   constructor(
     name: string,
-    args: { cluster: ExistingClusterArgs; storage: StackConfig["storage"]; backups: BackupSettings },
+    args: Omit<ClusterArgs<ExistingClusterArgs>, "nodeCounts">,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("creator-platform:cluster:ExistingCluster", name, {}, opts);

@@ -6,13 +6,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
-import type { Cluster, StackConfig } from "../../infra/config/schema.ts";
+import type { Cluster } from "../../infra/config/schema.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
 import {
   type BackupSettings,
   type BackupStore,
+  type ClusterArgs,
   type ClusterTarget,
-  type NodeCounts,
   type NodePoolSize,
   configuredBackupStore,
   sizedPools,
@@ -34,7 +34,7 @@ export class LinodeCluster extends pulumi.ComponentResource implements ClusterTa
 
   constructor(
     name: string,
-    args: { cluster: LinodeClusterArgs; nodeCounts: NodeCounts; storage: StackConfig["storage"]; backups: BackupSettings },
+    args: ClusterArgs<LinodeClusterArgs>,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("creator-platform:cluster:LinodeCluster", name, {}, opts);
