@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { CreatorSite } from "../components/creator-site.ts";
+import type { BackupStore } from "../components/clusters/cluster.ts";
 import { type NodeCounts, createCluster } from "../components/clusters/index.ts";
 import { PlatformAddons } from "../components/platform-addons.ts";
 import { ConfigError, type ResolvedConfig } from "./config/validate.ts";
@@ -47,6 +48,18 @@ export interface ProgramOptions {
  */
 export const registrationWaves: { size: number; drain: (() => Promise<void>) | undefined } = { size: 50, drain: undefined };
 
+/** Whether every sqld streams to the backups bucket: it needs a bucket and a key for it. */
+function continuousBackups(wanted: boolean, store: BackupStore | undefined) {
+  if (!wanted) return { settings: undefined, credentials: undefined, off: undefined };
+  if (!store?.credentials) {
+    const off = store
+      ? "continuous backups are off: no key for the backups bucket (pulumi config set --secret backupAccessKeyId / backupSecretAccessKey)"
+      : "continuous backups are off: no backups bucket (backups.bucket and backups.endpoint)";
+    return { settings: undefined, credentials: undefined, off };
+  }
+  return { settings: { bucket: store.bucket, endpoint: store.endpoint, region: store.region }, credentials: store.credentials, off: undefined };
+}
+
 export async function creatorPlatform(
   config: ResolvedConfig,
   stack: string,
@@ -62,17 +75,10 @@ export async function creatorPlatform(
   const cluster = createCluster(stack, config, nodeCounts);
   const addons = new PlatformAddons(`${stack}-platform`, { config, kubernetes: cluster.kubernetes });
   const images = resolveImages(config.images);
-  const limitations = [...cluster.limitations];
   const store = cluster.backups;
-  const continuous = config.backups.continuous && store?.credentials !== undefined;
-  if (config.backups.continuous && !continuous) {
-    limitations.push(
-      store
-        ? "continuous backups are off: no key for the backups bucket (pulumi config set --secret backupAccessKeyId / backupSecretAccessKey)"
-        : "continuous backups are off: no backups bucket (backups.bucket and backups.endpoint)",
-    );
-  }
-  const backups = continuous && store ? { bucket: store.bucket, endpoint: store.endpoint, region: store.region } : undefined;
+  const continuous = continuousBackups(config.backups.continuous, store);
+  const limitations = [...cluster.limitations, ...(continuous.off ? [continuous.off] : [])];
+  const backups = continuous.settings;
   const storage = { ...config.storage, className: config.storage.className ?? cluster.defaultStorageClass };
   const creators: Record<string, CreatorOutput> = {};
   let sites = 0;
@@ -93,28 +99,22 @@ export async function creatorPlatform(
         monitoring: config.monitoring.enabled,
         backups,
         ...(config.smtpPassword ? { smtpPassword: config.smtpPassword } : {}),
-        ...(backups && store?.credentials ? { backupCredentials: store.credentials } : {}),
+        ...(continuous.credentials ? { backupCredentials: continuous.credentials } : {}),
       },
       { providers: { kubernetes: cluster.kubernetes }, dependsOn: addons.priorityClasses },
     );
     creators[creator.id] = { namespace: site.namespace, plan: creator.plan, state: creator.state, urls: site.urls };
   }
-  const count = (state: string) => config.creators.filter((c) => c.state === state).length;
   return {
     cluster: {
       provider: config.cluster.provider,
       nodePools: cluster.nodePools,
       addons: addons.installed,
-      backups: store ? { bucket: store.bucket, endpoint: store.endpoint, continuous } : null,
+      backups: store ? { bucket: store.bucket, endpoint: store.endpoint, continuous: backups !== undefined } : null,
       limitations,
     },
     creators,
-    creatorCount: {
-      total: config.creators.length,
-      active: count("active"),
-      suspended: count("suspended"),
-      retired: count("retired"),
-    },
+    creatorCount: { total: config.creators.length, ...cost.creatorStates },
     cost,
   };
 }
