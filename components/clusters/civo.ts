@@ -12,10 +12,10 @@ import * as civo from "@pulumi/civo";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../../infra/config/schema.ts";
-import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
 import {
   type BackupStore,
   type ClusterArgs,
+  ClusterComponent,
   type ClusterTarget,
   type NodePoolSize,
   configuredBackupStore,
@@ -40,10 +40,8 @@ export function civoFirewallRules(apiAllowedCidrs: string[]) {
   ].map((rule) => ({ ...rule, protocol: "tcp", direction: "ingress" }));
 }
 
-export class CivoCluster extends pulumi.ComponentResource implements ClusterTarget {
+export class CivoCluster extends ClusterComponent implements ClusterTarget {
   public readonly kubernetes: k8s.Provider;
-  public readonly ingress: ClusterTarget["ingress"];
-  public readonly defaultStorageClass: string | undefined;
   public readonly nodePools: NodePoolSize[];
   public readonly backups: BackupStore | undefined;
   public readonly kubeconfig: pulumi.Output<string>;
@@ -57,11 +55,8 @@ export class CivoCluster extends pulumi.ComponentResource implements ClusterTarg
     args: ClusterArgs<CivoClusterArgs>,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super("creator-platform:cluster:CivoCluster", name, {}, opts);
+    super("creator-platform:cluster:CivoCluster", name, args, opts);
     const { cluster } = args;
-    const facts = clusterFacts(cluster);
-    this.ingress = facts.ingress;
-    this.defaultStorageClass = facts.storageClass[args.storage.type];
     const region = cluster.region;
     const parent = { parent: this };
 

@@ -4,7 +4,8 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { IngressController, StackConfig } from "../../infra/config/schema.ts";
+import type { Cluster, IngressController, StackConfig } from "../../infra/config/schema.ts";
+import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
 
 /** S3-compatible storage for creator database backups. */
 export interface BackupStore {
@@ -24,6 +25,27 @@ export interface ClusterArgs<C> {
   nodeCounts: NodeCounts;
   storage: StackConfig["storage"];
   backups: BackupSettings;
+}
+
+/**
+ * What every cluster component shares: the facts of its kind of cluster (ingress
+ * controller, storage classes) resolved once, in the base constructor.
+ */
+export abstract class ClusterComponent extends pulumi.ComponentResource {
+  public readonly ingress: IngressController;
+  public readonly defaultStorageClass: string | undefined;
+
+  protected constructor(
+    type: string,
+    name: string,
+    args: { cluster: Cluster; storage: StackConfig["storage"] },
+    opts: pulumi.ComponentResourceOptions | undefined,
+  ) {
+    super(type, name, {}, opts);
+    const facts = clusterFacts(args.cluster);
+    this.ingress = facts.ingress;
+    this.defaultStorageClass = facts.storageClass[args.storage.type];
+  }
 }
 
 /** A bucket the stack names (the program cannot or need not create one). */

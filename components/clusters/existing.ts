@@ -6,15 +6,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../../infra/config/schema.ts";
-import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import { type BackupStore, type ClusterArgs, type ClusterTarget, configuredBackupStore } from "./cluster.ts";
+import { type BackupStore, type ClusterArgs, ClusterComponent, type ClusterTarget, configuredBackupStore } from "./cluster.ts";
 
 export type ExistingClusterArgs = Extract<Cluster, { provider: "existing" }>;
 
-export class ExistingCluster extends pulumi.ComponentResource implements ClusterTarget {
+export class ExistingCluster extends ClusterComponent implements ClusterTarget {
   public readonly kubernetes: k8s.Provider;
-  public readonly ingress: ClusterTarget["ingress"];
-  public readonly defaultStorageClass: string | undefined;
   public readonly nodePools = [];
   public readonly backups: BackupStore | undefined;
   public readonly limitations = ["an existing cluster is not billed by this project: its cost report is zero"];
@@ -24,10 +21,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements Cluster
     args: Omit<ClusterArgs<ExistingClusterArgs>, "nodeCounts">,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super("creator-platform:cluster:ExistingCluster", name, {}, opts);
-    const facts = clusterFacts(args.cluster);
-    this.ingress = facts.ingress;
-    this.defaultStorageClass = facts.storageClass[args.storage.type];
+    super("creator-platform:cluster:ExistingCluster", name, args, opts);
     // Without `context`, the provider uses the kubeconfig's current context.
     this.kubernetes = new k8s.Provider(
       `${name}-k8s`,

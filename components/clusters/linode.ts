@@ -7,11 +7,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as linode from "@pulumi/linode";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../../infra/config/schema.ts";
-import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
 import {
   type BackupSettings,
   type BackupStore,
   type ClusterArgs,
+  ClusterComponent,
   type ClusterTarget,
   type NodePoolSize,
   configuredBackupStore,
@@ -23,10 +23,8 @@ export type LinodeClusterArgs = Extract<Cluster, { provider: "linode" }>;
 /** LKE returns the kubeconfig base64-encoded. */
 export const decodeKubeconfig = (encoded: string): string => Buffer.from(encoded, "base64").toString("utf8");
 
-export class LinodeCluster extends pulumi.ComponentResource implements ClusterTarget {
+export class LinodeCluster extends ClusterComponent implements ClusterTarget {
   public readonly kubernetes: k8s.Provider;
-  public readonly ingress: ClusterTarget["ingress"];
-  public readonly defaultStorageClass: string | undefined;
   public readonly nodePools: NodePoolSize[];
   public readonly backups: BackupStore;
   public readonly kubeconfig: pulumi.Output<string>;
@@ -37,11 +35,8 @@ export class LinodeCluster extends pulumi.ComponentResource implements ClusterTa
     args: ClusterArgs<LinodeClusterArgs>,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super("creator-platform:cluster:LinodeCluster", name, {}, opts);
+    super("creator-platform:cluster:LinodeCluster", name, args, opts);
     const { cluster } = args;
-    const facts = clusterFacts(cluster);
-    this.ingress = facts.ingress;
-    this.defaultStorageClass = facts.storageClass[args.storage.type];
     const parent = { parent: this };
 
     this.nodePools = sizedPools(cluster.nodePools, args.nodeCounts);
