@@ -5,6 +5,7 @@
  * function returning a section: a title, rows and notes) and prints one table
  * per section. Speed and memory targets are checked here, not in unit tests.
  */
+import "./closed-pipe.ts";
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Command } from "commander";

@@ -8,6 +8,7 @@
  * exceeds maxMonthlyCostPerCreator: the report says so; the offline plan and
  * `pulumi preview` are what fail), 1 invalid stack or base, 2 bad arguments.
  */
+import "./closed-pipe.ts";
 import { Command, Option } from "commander";
 import { loadStackFile } from "../infra/config/stack-file.ts";
 import { ConfigError, type ResolvedConfig } from "../infra/config/validate.ts";

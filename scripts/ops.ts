@@ -1,5 +1,6 @@
 // Operator tools for creator databases: `npm run ops -- <command> …`.
 // Exit codes: 0 ok, 1 some creator failed, 2 bad arguments.
+import "./closed-pipe.ts";
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE, UsageError } from "./ops/cli-common.ts";
 import { RefusedSqlError } from "./ops/read-only-sql.ts";

@@ -5,6 +5,7 @@
  * credentials, no network. Prints what would be created; `--out` writes every
  * Kubernetes object as YAML (one file per creator namespace, one for the platform).
  */
+import "./closed-pipe.ts";
 import { Command, Option } from "commander";
 import { loadStackFile } from "../infra/config/stack-file.ts";
 import { type PlanResult, refusalMessage, runPlan } from "../infra/offline/plan.ts";
