@@ -4,7 +4,7 @@
  * infra/index.ts under `pulumi up`, and under the mock runtime by the offline
  * plan and the tests.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { CreatorSite } from "../components/creator-site.ts";
 import type { BackupStore } from "../components/clusters/cluster.ts";
 import { type NodeCounts, createCluster } from "../components/clusters/index.ts";
@@ -71,6 +71,8 @@ export async function creatorPlatform(
   const cost = costReport(config, { source: `stack ${stack}` });
   const violation = costCeilingViolation(cost, config);
   if (violation) throw new ConfigError(`stack ${stack}`, [{ path: "maxMonthlyCostPerCreator", message: violation }]);
+  // Sharding past ~300 creators, a cheaper node size: shown by `pulumi preview` as warnings.
+  for (const warning of cost.warnings) pulumi.log.warn(warning);
   const nodeCounts = options.nodeCounts ?? Object.fromEntries(cost.nodes.map((n) => [n.pool, n.count]));
   const cluster = createCluster(stack, config, nodeCounts);
   const addons = new PlatformAddons(`${stack}-platform`, { config, kubernetes: cluster.kubernetes });

@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { loadStackFile, stackFilePath } from "../../infra/config/stack-file.ts";
 import { availableStacks } from "../../scripts/stack-option.ts";
+import { generateStackConfig, writeStackFile } from "../fixtures/stacks.ts";
 import { validateAgainstKubernetesSchema } from "../support/kube-schema.ts";
 
 const run = promisify(execFile);
@@ -83,6 +84,15 @@ describe("the plan command", () => {
     const { notCovered } = JSON.parse(result.stdout) as { notCovered: string[] };
     expect(notCovered.some((n) => n.includes("@pulumi/civo 1.0.7") && n.includes("firewall"))).toBe(true);
     expect(notCovered.some((n) => /cert-manager v1\.19\.1 is expanded by the Kubernetes provider/.test(n))).toBe(true);
+  });
+
+  it("warns, as pulumi preview does, when a stack outgrows one state file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "plan-shard-"));
+    const file = writeStackFile(dir, "big", generateStackConfig({ provider: "civo", creators: 320 }));
+    const result = await plan(["--config", file, "--json"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/warning: .*320 creators, more than the ~300 one stack handles well.*Shard it into 2 stacks/);
+    expect(JSON.parse(result.stdout).creators).toBe(320);
   });
 
   it("rejects a stack over its cost ceiling before anything is registered", async () => {
