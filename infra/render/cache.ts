@@ -47,6 +47,10 @@ server {
   location / {
     proxy_pass http://ghost;
     proxy_cache ghost;
+    # Ghost marks pages "public, max-age=0" (its frontend cache time defaults to 0), which
+    # would make nginx cache nothing: the minute below is the micro-cache's own decision.
+    # Responses that set a cookie are still never cached.
+    proxy_ignore_headers Cache-Control Expires;
     proxy_cache_key $scheme$host$request_uri;
     proxy_cache_valid 200 301 302 1m;
     proxy_cache_valid 404 10s;
