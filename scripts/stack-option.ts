@@ -19,7 +19,12 @@ export function resolveStackFile(command: Command, options: { stack?: string; co
     return path;
   }
   if (!options.stack) command.error("give --stack <name> or --config <file>", { exitCode: 2 });
-  const path = stackFilePath(options.stack);
+  let path = "";
+  try {
+    path = stackFilePath(options.stack);
+  } catch (error) {
+    command.error(`--stack: ${(error as Error).message}`, { exitCode: 2 });
+  }
   if (!existsSync(path)) {
     command.error(`--stack: no stack "${options.stack}" (stacks: ${availableStacks().join(", ")})`, { exitCode: 2 });
   }

@@ -22,8 +22,10 @@ export interface StackFile {
 /** Offline runs cannot decrypt `secure:` values; they stand in with this text. */
 export const SECRET_PLACEHOLDER = "offline-placeholder-secret";
 
-export function stackFilePath(stack: string): string {
-  return join(STACKS_DIR, `Pulumi.${stack}.yaml`);
+/** `<dir>/Pulumi.<stack>.yaml`; a name that could reach outside the directory is refused. */
+export function stackFilePath(stack: string, dir = STACKS_DIR): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack) || stack.startsWith(".")) throw new Error(`"${stack}" is not a stack name`);
+  return join(dir, `Pulumi.${stack}.yaml`);
 }
 
 export function stackNameOf(path: string): string {

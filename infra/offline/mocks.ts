@@ -111,6 +111,14 @@ export async function installMocks(options: MockOptions): Promise<MockEngine> {
   return engine;
 }
 
+/**
+ * Waits until every pending registration reached the engine. `waitForRPCs` is
+ * exported by the SDK's runtime but marked internal, so its type is not published.
+ */
+export async function waitForRegistrations(): Promise<void> {
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
 /** True when a value arrived at the engine marked secret. */
 export function isSecret(value: unknown): boolean {
   return (

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { projectKeys, readStackFile } from "../config/stack-file.ts";
 import { ConfigError, validateStackConfig } from "../config/validate.ts";
 import { guardrailViolations } from "../platform/guardrails.ts";
-import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs } from "./mocks.ts";
+import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs, waitForRegistrations } from "./mocks.ts";
 
 export const CREATOR_SITE_TYPE = "creator-platform:index:CreatorSite";
 export const REDACTED = "REDACTED-by-offline-plan";
@@ -78,14 +78,6 @@ function remoteComponents(registrations: Registration[]): string[] {
       const version = typeof r.inputs.version === "string" ? ` ${r.inputs.version}` : "";
       return `${r.name}:${chart}${version} is expanded by the Kubernetes provider at deploy time; its objects are not listed offline`;
     });
-}
-
-/**
- * Waits until every pending registration reached the engine. `waitForRPCs` is
- * exported by the SDK's runtime but marked internal, so its type is not published.
- */
-async function waitForRegistrations(): Promise<void> {
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
 /**

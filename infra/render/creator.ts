@@ -24,7 +24,7 @@ import {
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_PORT, networkPolicies } from "./network-policies.ts";
 import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";
-import { creatorTls } from "./tls.ts";
+import { type CreatorTls, creatorTls } from "./tls.ts";
 
 export interface CreatorInput {
   creator: Creator;
@@ -130,9 +130,7 @@ function limitRange(owner: Owner, plan: Plan): ILimitRange {
   };
 }
 
-function ingress(owner: Owner, input: CreatorInput, hosts: string[], serviceName: string): IIngress {
-  const [platformHost = "", ...customDomains] = hosts;
-  const tls = creatorTls(input.platform.tls, platformHost, customDomains);
+function ingress(owner: Owner, input: CreatorInput, hosts: string[], serviceName: string, tls: CreatorTls): IIngress {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",
@@ -231,7 +229,7 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
     }),
     ghostService,
     ...(cache ? cacheObjects({ owner, cache, image: input.images.cache, ghostService: GHOST_NAME, suspended }) : []),
-    ingress(owner, input, hosts, serviceName),
+    ingress(owner, input, hosts, serviceName, tls),
     ...networkPolicies({
       owner,
       ingress: input.ingress,

@@ -4,7 +4,7 @@
 import { isMap, isSeq, parseDocument, YAMLSeq, type Document } from "yaml";
 import { z } from "zod";
 import { creatorId } from "../../infra/config/schema.ts";
-import { join } from "node:path";
+import { stackFilePath as platformStackFilePath } from "../../infra/config/stack-file.ts";
 
 export const CREATORS_KEY = "creator-platform:creators";
 const PATH = ["config", CREATORS_KEY] as const;
@@ -24,9 +24,13 @@ export class StackFileError extends Error {
   override name = "StackFileError";
 }
 
+/** The platform's stack file path (infra/config/stack-file.ts), as an ops error. */
 export function stackFilePath(stacksDir: string, stack: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`--stack: "${stack}" is not a stack name`);
-  return join(stacksDir, `Pulumi.${stack}.yaml`);
+  try {
+    return platformStackFilePath(stack, stacksDir);
+  } catch (error) {
+    throw new StackFileError(`--stack: ${(error as Error).message}`);
+  }
 }
 
 function parse(text: string, file: string): Document {

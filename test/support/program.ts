@@ -1,7 +1,6 @@
 /** Runs the program under the mock engine, in-process, and waits for every registration. */
-import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig } from "../../infra/config/validate.ts";
-import { type MockEngine, installMocks, resolveOutputs } from "../../infra/offline/mocks.ts";
+import { type MockEngine, installMocks, resolveOutputs, waitForRegistrations } from "../../infra/offline/mocks.ts";
 import { type ProgramOptions, creatorPlatform } from "../../infra/program.ts";
 
 export async function runProgram(
@@ -11,7 +10,6 @@ export async function runProgram(
 ): Promise<{ engine: MockEngine; outputs: Record<string, unknown> }> {
   const engine = await installMocks({ stack, config: {} });
   const outputs = (await resolveOutputs(await creatorPlatform(config, stack, options))) as Record<string, unknown>;
-  // waitForRPCs is exported by the SDK's runtime but marked internal, so its type is not published.
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  await waitForRegistrations();
   return { engine, outputs };
 }
