@@ -1,8 +1,8 @@
 /**
  * CreatorSite: one creator's Ghost site, registered from the objects that
  * infra/render/creator.ts decides. This component adds what only Pulumi can:
- * the creator's Ed25519 key pair for sqld (kept in state as a secret), the
- * token signed with it, and how each object is registered (ordering, what is
+ * the creator's sqld credentials as Pulumi secrets (derived in
+ * infra/sqld-auth.ts), and how each object is registered (ordering, what is
  * retained on delete, which objects Pulumi should not wait on).
  *
  * Child names are `<creator id>.<what>`: a dot cannot occur in an id, so no two
@@ -10,12 +10,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { type CreatorInput, type CreatorSecret, creatorSecrets, renderCreator } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
-import { signSqldToken } from "../infra/sqld-token.ts";
+import { signSqldToken, sqldKeyPair } from "../infra/sqld-auth.ts";
 
 export interface CreatorSiteArgs extends CreatorInput {
+  /** The stack secret the creator's sqld key pair is derived from (infra/sqld-auth.ts). */
+  sqldKeySeed: string;
   /** The platform's SMTP password, when platform.mail is set. */
   smtpPassword?: string;
   /** The key for `backups` (the bucket of continuous backups). */
@@ -67,9 +68,12 @@ export class CreatorSite extends pulumi.ComponentResource {
     super("creator-platform:index:CreatorSite", name, {}, opts);
     const rendered = renderCreator(args);
 
-    const key = new tls.PrivateKey(`${name}.sqld-jwt`, { algorithm: "ED25519" }, { parent: this });
+    const key = pulumi.secret(args.sqldKeySeed).apply((seed) => sqldKeyPair(seed, args.creator.id, args.creator.sqldKeyGeneration));
     const secrets = creatorSecrets(args.creator, {
-      sqld: { publicKeyPem: pulumi.secret(key.publicKeyPem), token: pulumi.secret(key.privateKeyPemPkcs8.apply(signSqldToken)) },
+      sqld: {
+        publicKeyPem: key.apply((k) => k.publicKeyPem),
+        token: key.apply((k) => signSqldToken(k.privateKeyPem, { access: "rw" })),
+      },
       mailPassword: args.platform.mail && args.smtpPassword ? pulumi.secret(args.smtpPassword) : undefined,
       backupKey:
         args.backups && args.backupCredentials

@@ -88,7 +88,8 @@ export async function creatorPlatform(
     if (creator.state === "retired") continue;
     if (++sites % registrationWaves.size === 0) await registrationWaves.drain?.();
     const plan = config.plans[creator.plan];
-    if (!plan) throw new Error(`creators: ${creator.id} has unknown plan ${creator.plan}`); // validation rejects this earlier
+    // Validation rejects an unknown plan and a missing seed earlier.
+    if (!plan || !config.sqldKeySeed) throw new Error(`creators: ${creator.id} has unknown plan ${creator.plan} or no sqldKeySeed`);
     const site = new CreatorSite(
       creator.id,
       {
@@ -100,6 +101,7 @@ export async function creatorPlatform(
         images,
         monitoring: config.monitoring.enabled,
         backups,
+        sqldKeySeed: config.sqldKeySeed,
         ...(config.smtpPassword ? { smtpPassword: config.smtpPassword } : {}),
         ...(continuous.credentials ? { backupCredentials: continuous.credentials } : {}),
       },

@@ -126,6 +126,8 @@ export const creatorSchema = z.strictObject({
   domains: z.array(hostname).default([]),
   /** active: serving; suspended: scaled to zero, data kept; retired: no workload, data kept. */
   state: z.enum(["active", "suspended", "retired"]).default("active"),
+  /** Bump to rotate this creator's sqld key and tokens (infra/sqld-auth.ts derives them from the stack's sqldKeySeed). */
+  sqldKeyGeneration: z.number().int().min(1).default(1),
 });
 
 export const platformSchema = z.strictObject({
@@ -219,6 +221,11 @@ export const stackConfigSchema = z.strictObject({
   backupSecretAccessKey: z.string().min(1).optional(),
   /** SMTP password (a Pulumi secret) for platform.mail. */
   smtpPassword: z.string().min(1).optional(),
+  /**
+   * The secret every creator's sqld key pair is derived from (infra/sqld-auth.ts): required.
+   * `pulumi config set --secret sqldKeySeed "$(openssl rand -base64 32)"`.
+   */
+  sqldKeySeed: z.string().min(32, "at least 32 characters of randomness (openssl rand -base64 32)").optional(),
   /** Cloudflare API token (a Pulumi secret) for the DNS-01 wildcard certificate. */
   cloudflareApiToken: z.string().min(1).optional(),
   /** The offline plan and `pulumi preview` fail when the stack costs more than this per creator. */

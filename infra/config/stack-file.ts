@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
+import { decodeConfigValue, pulumiConfigValue } from "./config-values.ts";
 import { ConfigError, type ResolvedConfig, validateStackConfig } from "./validate.ts";
 
 export const PROJECT = "creator-platform";
@@ -17,10 +18,15 @@ export interface StackFile {
   path: string;
   /** Every key of `config:`, as written (namespaced). Secure values are replaced by a placeholder. */
   config: Record<string, unknown>;
+  /** Secrets `pulumi up` requires that the file does not set yet (the offline plan stands in for them and says so). */
+  unsetSecrets: string[];
 }
 
-/** Offline runs cannot decrypt `secure:` values; they stand in with this text. */
-export const SECRET_PLACEHOLDER = "offline-placeholder-secret";
+/** Offline runs cannot decrypt `secure:` values; they stand in with this text (long enough for every secret's rule). */
+export const SECRET_PLACEHOLDER = "offline-placeholder-secret-never-deployed";
+
+/** Secrets every stack needs under `pulumi up`, which a stack file may not have yet (set with `pulumi config set --secret`). */
+const REQUIRED_SECRETS = ["sqldKeySeed"];
 
 /** `<dir>/Pulumi.<stack>.yaml`; a name that could reach outside the directory is refused. */
 export function stackFilePath(stack: string, dir = STACKS_DIR): string {
@@ -50,11 +56,14 @@ export function readStackFile(path: string): StackFile {
   } catch (error) {
     throw new ConfigError(path, [{ path: "(file)", message: `cannot read: ${(error as Error).message}` }]);
   }
-  return { stack: stackNameOf(path), path, config: stackConfigOf(text, path) };
+  return { stack: stackNameOf(path), path, ...stackConfigOf(text, path) };
 }
 
-/** The `config:` map of a stack file's text, keys namespaced, secure values replaced. */
-export function stackConfigOf(text: string, path: string): Record<string, unknown> {
+/**
+ * The `config:` map of a stack file's text, keys namespaced, secure values
+ * replaced, and a placeholder for each required secret not set yet.
+ */
+export function stackConfigOf(text: string, path: string): Pick<StackFile, "config" | "unsetSecrets"> {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -70,16 +79,25 @@ export function stackConfigOf(text: string, path: string): Record<string, unknow
   for (const [key, value] of Object.entries(root.config)) {
     config[key.includes(":") ? key : `${PROJECT}:${key}`] = withoutSecrets(value);
   }
-  return config;
+  const unsetSecrets = REQUIRED_SECRETS.filter((key) => config[`${PROJECT}:${key}`] === undefined);
+  for (const key of unsetSecrets) config[`${PROJECT}:${key}`] = SECRET_PLACEHOLDER;
+  return { config, unsetSecrets };
 }
 
-/** The project's own keys, without the `creator-platform:` prefix. */
+/**
+ * The project's own keys, without the `creator-platform:` prefix, each read the
+ * way `pulumi up` reads it (config-values.ts): values from a stack file and the
+ * strings Pulumi hands the program give the same result.
+ */
 export function projectKeys(config: Record<string, unknown>): Record<string, unknown> {
   const prefix = `${PROJECT}:`;
   return Object.fromEntries(
     Object.entries(config)
       .filter(([key]) => key.startsWith(prefix))
-      .map(([key, value]) => [key.slice(prefix.length), value]),
+      .map(([key, value]) => {
+        const name = key.slice(prefix.length);
+        return [name, decodeConfigValue(name, pulumiConfigValue(value))];
+      }),
   );
 }
 

@@ -10,6 +10,9 @@ import { BUILT_IN_PLANS } from "./plans.ts";
 import { bytes, cpuMillis } from "./quantity.ts";
 import { type Plan, type StackConfig, stackConfigSchema } from "./schema.ts";
 
+/** How an operator sets the seed of the creators' sqld keys. */
+export const SQLD_KEY_SEED_COMMAND = 'pulumi config set --secret sqldKeySeed "$(openssl rand -base64 32)"';
+
 export interface Problem {
   path: string;
   message: string;
@@ -143,6 +146,9 @@ function clusterProblems(config: StackConfig): Problem[] {
         problems.push({ path: `${path}.autoscaler.max`, message: "must be at least autoscaler.min" });
       }
     });
+  }
+  if (!config.sqldKeySeed) {
+    problems.push({ path: "sqldKeySeed", message: `required: ${SQLD_KEY_SEED_COMMAND}` });
   }
   if (config.platform.mail && !config.smtpPassword) {
     problems.push({ path: "smtpPassword", message: "required with platform.mail (pulumi config set --secret smtpPassword …)" });

@@ -4,8 +4,8 @@
  * unchanged on top; this is the only place it is mocked. Used by the offline
  * plan and by the tests.
  */
-import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { pulumiConfigValue } from "../config/config-values.ts";
 import { PROJECT } from "../config/stack-file.ts";
 
 export interface Registration {
@@ -21,19 +21,6 @@ export interface Registration {
 /** The outputs the program reads, as a real provider would return them (inputs echoed where read). */
 type Computed = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
 
-/** A stable Ed25519 key per resource name, so offline plans are repeatable. */
-function ed25519Key(seedText: string): Record<string, string> {
-  const seed = createHash("sha256").update(seedText).digest();
-  const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
-  const privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
-  return {
-    privateKeyPem: pem,
-    privateKeyPemPkcs8: pem,
-    publicKeyPem: createPublicKey(privateKey).export({ format: "pem", type: "spki" }).toString(),
-  };
-}
-
 /** A kubeconfig for a cluster that exists only in this offline run. */
 function offlineKubeconfig(name: string): string {
   return [
@@ -47,7 +34,6 @@ function offlineKubeconfig(name: string): string {
 }
 
 const COMPUTED: Record<string, Computed> = {
-  "tls:index/privateKey:PrivateKey": (args) => ed25519Key(args.name),
   "civo:index/kubernetesCluster:KubernetesCluster": (args) => ({ kubeconfig: offlineKubeconfig(args.name) }),
   // LKE hands the kubeconfig over base64-encoded.
   "linode:index/lkeCluster:LkeCluster": (args) => ({
@@ -78,11 +64,8 @@ export interface MockOptions {
 
 export async function installMocks(options: MockOptions): Promise<MockEngine> {
   const engine = new MockEngine();
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(
-      Object.entries(options.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-    ),
-  );
+  // As the CLI hands config to a program: every value a string (infra/config/config-values.ts).
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config).map(([k, v]) => [k, pulumiConfigValue(v)])));
   await pulumi.runtime.setMocks(
     {
       newResource(args) {

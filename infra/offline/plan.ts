@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { projectKeys, readStackFile } from "../config/stack-file.ts";
-import { ConfigError, validateStackConfig } from "../config/validate.ts";
+import { ConfigError, SQLD_KEY_SEED_COMMAND, validateStackConfig } from "../config/validate.ts";
 import { guardrailViolations } from "../platform/guardrails.ts";
 import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs, waitForRegistrations } from "./mocks.ts";
 
@@ -144,7 +144,11 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
     resources: countBy(registrations, (r) => r.type),
     perCreator,
     outputs,
-    notCovered: [...clusterLimitations(outputs), ...remoteComponents(registrations)],
+    notCovered: [
+      ...file.unsetSecrets.map((key) => `${key} is not set in this stack file: \`pulumi up\` refuses the stack until it is (${SQLD_KEY_SEED_COMMAND}); the plan used a placeholder`),
+      ...clusterLimitations(outputs),
+      ...remoteComponents(registrations),
+    ],
     violations: kubeManifests(registrations).flatMap(guardrailViolations),
     registrations,
   };

@@ -79,7 +79,7 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
   // plan exists in the target stack, its domains are free there), before any data moves.
   for (const [text, file] of [[edited.source, fromFile], [edited.target, toFile]] as const) {
     try {
-      validateStackConfig(projectKeys(stackConfigOf(text, file)), `${file} (after the move)`);
+      validateStackConfig(projectKeys(stackConfigOf(text, file).config), `${file} (after the move)`);
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message);
       throw error;

@@ -36,12 +36,8 @@ describe("CreatorSite under the mock runtime", async () => {
     expect(outputs.creatorCount).toEqual({ total: 3, active: 2, suspended: 1, retired: 0 });
   });
 
-  it("generates an Ed25519 key per creator and keeps the sqld credentials secret", () => {
-    expect(engine.byType("tls:index/privateKey:PrivateKey").map((r) => [r.name, r.inputs.algorithm])).toEqual([
-      ["alice.sqld-jwt", "ED25519"],
-      ["bob.sqld-jwt", "ED25519"],
-      ["carol.sqld-jwt", "ED25519"],
-    ]);
+  it("needs no key resource: every sqld credential is a secret derived in the program", () => {
+    expect(engine.registrations.filter((r) => r.type.startsWith("tls:"))).toEqual([]);
     for (const secret of engine.byType("kubernetes:core/v1:Secret")) {
       expect(isSecret(secret.inputs.stringData), secret.name).toBe(true);
     }

@@ -28,7 +28,7 @@ describe("a valid configuration", () => {
   it("applies defaults and merges the built-in plans", () => {
     const config = validateStackConfig(rawConfig(), "test");
     expect(config.storage).toEqual({ type: "block" });
-    expect(config.creators[0]).toEqual({ id: "alice", plan: "starter", domains: [], state: "active" });
+    expect(config.creators[0]).toEqual({ id: "alice", plan: "starter", domains: [], state: "active", sqldKeyGeneration: 1 });
     expect(Object.keys(config.plans)).toEqual(expect.arrayContaining(["starter", "standard", "pro"]));
     expect(config.cluster.provider === "existing" && config.cluster.ships).toEqual([]);
   });
@@ -210,5 +210,15 @@ describe("an invalid configuration", () => {
         ].join("\n"),
       );
     }
+  });
+});
+
+describe("the sqld key seed", () => {
+  it("is required, with the command that sets it", () => {
+    const { sqldKeySeed: _, ...withoutSeed } = rawConfig();
+    expect(() => validateStackConfig(withoutSeed, "t")).toThrow(/sqldKeySeed: required: pulumi config set --secret sqldKeySeed/);
+  });
+  it("must be long enough to be a secret", () => {
+    expect(() => validateStackConfig(rawConfig({ sqldKeySeed: "short" }), "t")).toThrow(/sqldKeySeed: at least 32 characters/);
   });
 });

@@ -3,31 +3,15 @@
  * Used by the integration test when it runs against an external sqld and by
  * the users' CI workflow to mint the token from the key it generated.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type SqldAccess, signSqldToken as signWithAccess } from "../../infra/sqld-auth.ts";
 
-function b64url(data: Buffer | string): string {
-  return Buffer.from(data).toString("base64url");
-}
-
-/** Signs a sqld token. `ttlSeconds` adds iat/exp; omitted, the token does not expire. */
-export function signSqldToken(privateKeyPem: string, opts: { access?: "rw" | "ro"; ttlSeconds?: number } = {}): string {
-  const key: KeyObject = createPrivateKey(privateKeyPem);
-  if (key.asymmetricKeyType !== "ed25519") {
-    throw new Error(`sqld JWT key must be Ed25519, got ${String(key.asymmetricKeyType)}`);
-  }
-  const header = { alg: "EdDSA", typ: "JWT" };
-  const now = Math.floor(Date.now() / 1000);
-  const payload: Record<string, unknown> = { a: opts.access ?? "rw" };
-  if (opts.ttlSeconds !== undefined) {
-    payload.iat = now;
-    payload.exp = now + opts.ttlSeconds;
-  }
-  const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-  const signature = sign(null, Buffer.from(signingInput), key);
-  return `${signingInput}.${b64url(signature)}`;
+/** Signs a sqld token (infra/sqld-auth.ts). `ttlSeconds` adds iat/exp; omitted, the token does not expire. */
+export function signSqldToken(privateKeyPem: string, opts: { access?: SqldAccess; ttlSeconds?: number } = {}): string {
+  return signWithAccess(privateKeyPem, { access: opts.access ?? "rw", ...(opts.ttlSeconds === undefined ? {} : { ttlSeconds: opts.ttlSeconds }) });
 }
 
 /**

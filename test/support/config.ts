@@ -5,6 +5,7 @@ export function rawConfig(overrides: Record<string, unknown> = {}): Record<strin
   return {
     cluster: { provider: "existing", ingress: { namespace: "traefik" } },
     platform: { domain: "creators.example", tls: { mode: "letsencrypt", email: "ops@creators.example" } },
+    sqldKeySeed: "test-seed-0123456789abcdef0123456789abcdef",
     creators: [
       { id: "alice", plan: "starter" },
       { id: "bob", plan: "standard", domains: ["bob.blog"] },
