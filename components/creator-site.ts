@@ -12,7 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type CreatorInput, type CreatorSecret, creatorSecrets, renderCreator } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
-import { signSqldToken, sqldKeyPair } from "../infra/sqld-auth.ts";
+import { signSqldToken, sqldAdminKey, sqldKeyPair } from "../infra/sqld-auth.ts";
 
 export interface CreatorSiteArgs extends CreatorInput {
   /** The stack secret the creator's sqld key pair is derived from (infra/sqld-auth.ts). */
@@ -75,6 +75,7 @@ export class CreatorSite extends pulumi.ComponentResource {
         token: key.apply((k) => signSqldToken(k.privateKeyPem, { access: "rw" })),
       },
       mailPassword: args.platform.mail && args.smtpPassword ? pulumi.secret(args.smtpPassword) : undefined,
+      adminKey: args.monitoring ? pulumi.secret(args.sqldKeySeed).apply(sqldAdminKey) : undefined,
       backupKey:
         args.backups && args.backupCredentials
           ? {

@@ -1,24 +1,26 @@
 /**
  * PlatformAddons: what one cluster runs for all its creators, registered from
  * the data in infra/platform (charts and versions, issuers, alerts). Each
- * add-on is installed only where the cluster does not already ship it.
+ * add-on is installed only where the cluster does not already ship it. The
+ * platform's own namespaces are created here with their role label
+ * (infra/contract/namespaces.ts), the ops namespace among them.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig } from "../infra/config/validate.ts";
+import { PLATFORM_NAMESPACES, platformNamespace, roleOfNamespace } from "../infra/contract/namespaces.ts";
 import { type AddonSpec, platformAddons } from "../infra/platform/addons.ts";
 import { CLOUDFLARE_TOKEN_SECRET, clusterIssuers, wildcardCertificate } from "../infra/platform/certificates.ts";
 import { clusterFacts } from "../infra/platform/cluster-facts.ts";
-import { alertRules, sqldPodMonitor } from "../infra/platform/monitoring.ts";
+import { alertRules, platformPodMonitors, sqldPodMonitor } from "../infra/platform/monitoring.ts";
 import { PRIORITY_CLASSES } from "../infra/platform/priorities.ts";
+import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../infra/render/ghost-pod.ts";
+import { sqldAdminKey } from "../infra/sqld-auth.ts";
 
 export interface PlatformAddonsArgs {
   config: ResolvedConfig;
   kubernetes: k8s.Provider;
 }
-
-/** Namespaces the cluster always has; every other add-on namespace is created here. */
-const BUILT_IN_NAMESPACES = new Set(["kube-system", "default"]);
 
 export class PlatformAddons extends pulumi.ComponentResource {
   /** Creator sites depend on these: their pods name a PriorityClass. */
@@ -42,16 +44,20 @@ export class PlatformAddons extends pulumi.ComponentResource {
 
     const addons = platformAddons(config.cluster, config).filter((a) => a.installed);
     this.installed = addons.map((a) => a.name);
+    // The platform's namespaces, each created once; others (kube-system, a manifest's own) are not ours to create.
     const namespaces = new Map<string, k8s.core.v1.Namespace>();
     const namespace = (ns: string): pulumi.Resource[] => {
-      if (BUILT_IN_NAMESPACES.has(ns)) return [];
-      const existing = namespaces.get(ns) ?? new k8s.core.v1.Namespace(`${name}-ns-${ns}`, { metadata: { name: ns } }, child);
+      const role = roleOfNamespace(ns);
+      if (!role) return [];
+      const existing = namespaces.get(ns) ?? new k8s.core.v1.Namespace(`${name}-ns-${ns}`, platformNamespace(role), child);
       namespaces.set(ns, existing);
       return [existing];
     };
+    namespace(PLATFORM_NAMESPACES.ops);
     const installed = new Map<string, pulumi.Resource>();
     for (const addon of addons) {
-      installed.set(addon.name, this.install(name, addon, args.kubernetes, [...namespace(addon.namespace), ...this.priorityClasses]));
+      const needs = addon.manifestCreatesNamespace ? [] : namespace(addon.namespace);
+      installed.set(addon.name, this.install(name, addon, args.kubernetes, [...needs, ...this.priorityClasses]));
     }
     const after = (...names: string[]) => names.flatMap((n) => installed.get(n) ?? []);
 
@@ -62,10 +68,10 @@ export class PlatformAddons extends pulumi.ComponentResource {
           new k8s.core.v1.Secret(
             `${name}-cloudflare-token`,
             {
-              metadata: { name: CLOUDFLARE_TOKEN_SECRET.name, namespace: "cert-manager" },
+              metadata: { name: CLOUDFLARE_TOKEN_SECRET.name, namespace: PLATFORM_NAMESPACES["cert-manager"] },
               stringData: { [CLOUDFLARE_TOKEN_SECRET.key]: pulumi.secret(config.cloudflareApiToken) },
             },
-            { ...child, dependsOn: namespace("cert-manager") },
+            { ...child, dependsOn: namespace(PLATFORM_NAMESPACES["cert-manager"]) },
           ),
         );
       }
@@ -83,10 +89,23 @@ export class PlatformAddons extends pulumi.ComponentResource {
     }
 
     if (config.monitoring.enabled) {
-      for (const object of [alertRules(), sqldPodMonitor()]) {
+      const scrape = {
+        traefikNamespace: installed.has("traefik") ? facts.ingress.namespace : undefined,
+        certManagerNamespace: installed.has("cert-manager") ? PLATFORM_NAMESPACES["cert-manager"] : undefined,
+      };
+      if (!config.sqldKeySeed) throw new Error("sqldKeySeed: required (validation checks it first)");
+      const adminKey = new k8s.core.v1.Secret(
+        `${name}-sqld-admin`,
+        {
+          metadata: { name: SQLD_ADMIN_SECRET, namespace: PLATFORM_NAMESPACES.monitoring },
+          stringData: { [SQLD_ADMIN_KEY]: pulumi.secret(config.sqldKeySeed).apply(sqldAdminKey) },
+        },
+        { ...child, dependsOn: namespace(PLATFORM_NAMESPACES.monitoring) },
+      );
+      for (const object of [alertRules(), sqldPodMonitor(), ...platformPodMonitors(scrape)]) {
         new k8s.apiextensions.CustomResource(`${name}-${object.kind.toLowerCase()}-${object.metadata.name}`, object, {
           ...child,
-          dependsOn: [...namespace(object.metadata.namespace), ...after("monitoring")],
+          dependsOn: [...namespace(object.metadata.namespace), ...after("monitoring"), adminKey],
         });
       }
     }
@@ -104,14 +123,11 @@ export class PlatformAddons extends pulumi.ComponentResource {
           repositoryOpts: { repo: addon.chart.repo },
           namespace: addon.namespace,
           values: addon.values,
+          ...(addon.valuesYaml ? { valueYamlFiles: [new pulumi.asset.StringAsset(addon.valuesYaml)] } : {}),
         },
         opts,
       );
     }
-    return new k8s.yaml.v2.ConfigGroup(
-      `${name}-${addon.name}`,
-      { files: addon.manifest ? [addon.manifest] : [] },
-      opts,
-    );
+    return new k8s.yaml.v2.ConfigGroup(`${name}-${addon.name}`, { files: addon.manifest ? [addon.manifest] : [] }, opts);
   }
 }

@@ -7,11 +7,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CreatorSite } from "../components/creator-site.ts";
 import type { BackupStore } from "../components/clusters/cluster.ts";
+import { existingClusterVersion } from "../components/clusters/existing.ts";
 import { type NodeCounts, createCluster } from "../components/clusters/index.ts";
 import { PlatformAddons } from "../components/platform-addons.ts";
 import { ConfigError, type ResolvedConfig } from "./config/validate.ts";
 import { type CostReport, costCeilingViolation, costReport } from "./cost/index.ts";
 import { resolveImages } from "./images.ts";
+import { kubernetesVersionProblem } from "./platform/kubernetes-version.ts";
 
 export interface CreatorOutput {
   namespace: pulumi.Output<string>;
@@ -33,6 +35,14 @@ export interface ProgramOutputs {
   /** What the stack costs a month, in total and per creator, from the dated price table. */
   cost: CostReport;
 }
+
+/**
+ * Checks that need the real cluster before anything is registered. `pulumi up`
+ * and `preview` run them; the offline plan turns them off and says so.
+ */
+export const deployChecks: { clusterVersion: ((context: string | undefined) => Promise<string>) | undefined } = {
+  clusterVersion: existingClusterVersion,
+};
 
 export interface ProgramOptions {
   /** Nodes per pool; default: the cost model's packing, or the stack's own count or bounds. */
@@ -68,6 +78,11 @@ export async function creatorPlatform(
   // Cost decides the node counts, so it comes first: a stack whose creators cannot fit its
   // pools' bounds, or that costs more than maxMonthlyCostPerCreator, stops here, before any
   // resource is registered.
+  if (config.cluster.provider === "existing" && deployChecks.clusterVersion) {
+    const version = await deployChecks.clusterVersion(config.cluster.context);
+    const problem = kubernetesVersionProblem(version);
+    if (problem) throw new ConfigError(`stack ${stack}`, [{ path: "cluster", message: `the existing cluster runs ${version}: ${problem}` }]);
+  }
   const cost = costReport(config, { source: `stack ${stack}` });
   const violation = costCeilingViolation(cost, config);
   if (violation) throw new ConfigError(`stack ${stack}`, [{ path: "maxMonthlyCostPerCreator", message: violation }]);

@@ -41,6 +41,18 @@ export function sqldKeyPair(stackSeed: string, creatorId: string, generation: nu
   return ed25519FromSeed(Buffer.from(okm));
 }
 
+/**
+ * The key of sqld's admin API (`--admin-auth-key`), which also guards the
+ * `/metrics` Prometheus scrapes: sqld v0.24.33 libsql-server/src/http/admin/mod.rs
+ * applies `auth_middleware` to the whole admin router and compares the
+ * `Authorization: Basic <key>` header with the key verbatim. One key per stack:
+ * a PodMonitor gives every pod it scrapes the same credentials. Only sqld's
+ * container and Prometheus read it; Ghost's container never mounts it.
+ */
+export function sqldAdminKey(stackSeed: string): string {
+  return Buffer.from(hkdfSync("sha256", stackSeed, HKDF_SALT, "sqld-admin", 32)).toString("base64url");
+}
+
 const base64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");
 
 /**

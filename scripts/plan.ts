@@ -36,7 +36,7 @@ const program = new Command("plan")
       process.stderr.write(`The plan breaks the platform's guardrails:\n${plan.violations.map((v) => `  - ${v}`).join("\n")}\nNothing was written.\n`);
       process.exit(1);
     }
-    const written = options.out ? writeManifests(plan, options.out) : [];
+    const written = options.out ? await writeManifests(plan, options.out) : [];
     if (options.json) {
       const { stack, creators, resources, outputs } = plan;
       const { notCovered, violations } = plan;

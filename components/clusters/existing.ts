@@ -3,12 +3,32 @@
  * (kind, minikube, k3d, a cluster made elsewhere). Nothing is created; the
  * provider is built explicitly so nothing falls back to an ambient default.
  */
+import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../../infra/config/schema.ts";
 import { type BackupStore, type ClusterArgs, ClusterComponent, type ClusterTarget, configuredBackupStore } from "./cluster.ts";
 
 export type ExistingClusterArgs = Extract<Cluster, { provider: "existing" }>;
+
+/**
+ * The API server's version (`/version`'s gitVersion), asked through the same
+ * kubeconfig and context the Kubernetes provider uses (KUBECONFIG, or
+ * ~/.kube/config). An existing cluster is the one target whose version the
+ * stack does not pin, so `pulumi up` checks it before registering anything.
+ */
+export async function existingClusterVersion(context: string | undefined): Promise<string> {
+  const config = new KubeConfig();
+  config.loadFromDefault();
+  if (context) config.setCurrentContext(context);
+  const where = `kube context ${config.getCurrentContext() || "(none)"}`;
+  try {
+    const info = await config.makeApiClient(VersionApi).getCode();
+    return info.gitVersion;
+  } catch (error) {
+    throw new Error(`cannot read the Kubernetes version of ${where}: ${(error as Error).message}`);
+  }
+}
 
 export class ExistingCluster extends ClusterComponent implements ClusterTarget {
   public readonly kubernetes: k8s.Provider;

@@ -71,10 +71,20 @@ export class LinodeCluster extends ClusterComponent implements ClusterTarget {
     this.registerOutputs({ kubeconfig: this.kubeconfig });
   }
 
-  /** A bucket for this stack's backups and a key that can reach only it. */
+  /**
+   * A versioned bucket for this stack's backups and a key that can reach only it.
+   * Versioning is set through the S3 API, so the bucket needs object-storage keys
+   * ("versioning … (Requires `accessKey` and `secretKey`)", @pulumi/linode 5.1.1
+   * objectStorageBucket.d.ts; without them terraform-provider-linode v3.1.1 fails
+   * with "access_key and secret_key are required"). The bucket's own provider asks
+   * for temporary keys at apply time (`objUseTempKeys`), so no account-wide key is
+   * ever kept in the state.
+   */
   private createBackupStore(name: string, region: string, settings: BackupSettings): BackupStore {
     const label = settings.backups.bucket ?? `${name}-creator-backups`;
-    const bucket = new linode.ObjectStorageBucket(`${name}-backups`, { label, region, versioning: true }, { parent: this });
+    const token = new pulumi.Config("linode").getSecret("token");
+    const objects = new linode.Provider(`${name}-object-storage`, { objUseTempKeys: true, ...(token ? { token } : {}) }, { parent: this });
+    const bucket = new linode.ObjectStorageBucket(`${name}-backups`, { label, region, versioning: true }, { parent: this, provider: objects });
     const key = new linode.ObjectStorageKey(
       `${name}-backups-key`,
       { label, bucketAccesses: [{ bucketName: bucket.label, region, permissions: "read_write" }] },

@@ -6,6 +6,8 @@
  * with the problems found here.
  */
 import { z } from "zod";
+import { CREATOR_NAMESPACE_PREFIX } from "../contract/namespaces.ts";
+import { kubernetesVersionProblem } from "../platform/kubernetes-version.ts";
 
 /** RFC 1123 label: what Kubernetes accepts as a namespace suffix and DNS accepts as a subdomain. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -59,9 +61,18 @@ export const planSchema = z.strictObject({
 const ingressSchema = z.strictObject({
   className: z.string().default("traefik"),
   /** Namespace of the ingress controller's pods; NetworkPolicies admit traffic from it alone. */
-  namespace: z.string().regex(DNS_LABEL, "must be a namespace name"),
+  namespace: z
+    .string()
+    .regex(DNS_LABEL, "must be a namespace name")
+    .refine((ns) => !ns.startsWith(CREATOR_NAMESPACE_PREFIX), `must not start with ${CREATOR_NAMESPACE_PREFIX}: those are creators' namespaces`),
   podLabels: z.record(z.string(), z.string()).default({ "app.kubernetes.io/name": "traefik" }),
 });
+
+/** A pinned cluster version must run native sidecars (infra/platform/kubernetes-version.ts). */
+function minimumVersion(version: string, ctx: z.RefinementCtx): void {
+  const problem = kubernetesVersionProblem(version);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+}
 
 const autoscaler = z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) });
 
@@ -99,9 +110,16 @@ const existingCluster = z.strictObject({
 const civoCluster = z.strictObject({
   provider: z.literal("civo"),
   region: z.string().regex(/^[A-Z]{3}[0-9]$/, "must be a Civo region code such as LON1 or NYC1"),
-  kubernetesVersion: z.string().optional(),
-  /** Who may reach the Kubernetes API (port 6443). The world gets 80 and 443 only. */
-  apiAllowedCidrs: z.array(z.string().regex(CIDR, "must be an IPv4 CIDR such as 203.0.113.0/24")).min(1),
+  /** Pinned k3s release, as `civo kubernetes versions` lists it (e.g. 1.30.5-k3s1): unpinned, Civo picks one. */
+  kubernetesVersion: z
+    .string()
+    .regex(/^1\.[0-9]+\.[0-9]+-k3s[0-9]+$/, "must be a Civo k3s release such as 1.30.5-k3s1 (civo kubernetes versions)")
+    .superRefine(minimumVersion),
+  /**
+   * Not supported: @pulumi/civo 1.0.7 cannot attach a firewall to a cluster (validate.ts
+   * explains); kept in the schema only so that setting it gets that explanation.
+   */
+  apiAllowedCidrs: z.array(z.string()).optional(),
   nodePools: z.array(z.strictObject({ ...poolCommon, size: z.enum(CIVO_NODE_SIZES) })).min(1),
   ingress: ingressSchema.optional(),
 });
@@ -109,7 +127,7 @@ const civoCluster = z.strictObject({
 const linodeCluster = z.strictObject({
   provider: z.literal("linode"),
   region: z.string().regex(/^[a-z]{2}-[a-z]+$/, "must be a Linode region such as us-east or eu-west"),
-  kubernetesVersion: z.string().regex(/^1\.[0-9]+$/, "must be a minor version such as 1.33"),
+  kubernetesVersion: z.string().regex(/^1\.[0-9]+$/, "must be a minor version such as 1.33").superRefine(minimumVersion),
   highAvailability: z.boolean().default(false),
   /** Who may reach the Kubernetes API (LKE control-plane ACL); omit to leave the API open. */
   apiAllowedCidrs: z.array(z.string().regex(CIDR, "must be an IPv4 CIDR such as 203.0.113.0/24")).min(1).optional(),

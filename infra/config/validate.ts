@@ -147,6 +147,15 @@ function clusterProblems(config: StackConfig): Problem[] {
       }
     });
   }
+  if (config.cluster.provider === "civo" && config.cluster.apiAllowedCidrs !== undefined) {
+    problems.push({
+      path: "cluster.apiAllowedCidrs",
+      message:
+        "cannot be enforced on Civo: @pulumi/civo 1.0.7 has no way to attach a firewall to a cluster (KubernetesCluster takes no firewallId; " +
+        "terraform-provider-civo v0.10.10, which it bridges, sends none), so the API port would stay open to the world whatever this says. " +
+        "Remove it, and restrict port 6443 with the Civo CLI or dashboard (README: Deploy to Civo)",
+    });
+  }
   if (!config.sqldKeySeed) {
     problems.push({ path: "sqldKeySeed", message: `required: ${SQLD_KEY_SEED_COMMAND}` });
   }

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { projectKeys, readStackFile } from "../config/stack-file.ts";
 import { ConfigError, SQLD_KEY_SEED_COMMAND, validateStackConfig } from "../config/validate.ts";
 import { guardrailViolations } from "../platform/guardrails.ts";
+import { MIN_KUBERNETES_MINOR } from "../platform/kubernetes-version.ts";
 import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs, waitForRegistrations } from "./mocks.ts";
 
 export const CREATOR_SITE_TYPE = "creator-platform:index:CreatorSite";
@@ -63,6 +64,47 @@ function countBy<T>(items: T[], key: (item: T) => string): Record<string, number
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * What a Helm chart or remote manifest will be given at deploy time, as the
+ * program registered it: enough to run `helm template` on it anywhere with network.
+ */
+export interface RemoteInstall {
+  release: string;
+  chart?: string;
+  repository?: string;
+  version?: string;
+  namespace?: string;
+  values?: unknown;
+  /** Values files (YAML text), applied after `values`. */
+  valueYamlFiles?: string[];
+  /** Remote manifests of a ConfigGroup. */
+  files?: unknown;
+}
+
+/** A StringAsset's text (the SDK keeps it as a promise). */
+const assetText = async (asset: unknown): Promise<string> => String((await (asset as { text?: unknown } | undefined)?.text) ?? "");
+
+export async function remoteInstalls(registrations: Registration[]): Promise<RemoteInstall[]> {
+  const installs = registrations.map(async (r): Promise<RemoteInstall[]> => {
+    const inputs = r.inputs as Record<string, unknown>;
+    if (r.type === "kubernetes:yaml/v2:ConfigGroup") return [{ release: r.name, files: inputs.files }];
+    if (r.type !== "kubernetes:helm.sh/v4:Chart") return [];
+    const yamlFiles = Array.isArray(inputs.valueYamlFiles) ? await Promise.all(inputs.valueYamlFiles.map(assetText)) : [];
+    return [
+      {
+        release: r.name,
+        chart: String(inputs.chart),
+        repository: String((inputs.repositoryOpts as { repo?: unknown } | undefined)?.repo ?? ""),
+        version: String(inputs.version),
+        namespace: String(inputs.namespace),
+        values: inputs.values ?? {},
+        ...(yamlFiles.length > 0 ? { valueYamlFiles: yamlFiles } : {}),
+      },
+    ];
+  });
+  return (await Promise.all(installs)).flat();
+}
+
 /** What the cluster target says it cannot do (e.g. the old Civo provider's gaps). */
 function clusterLimitations(outputs: Record<string, unknown>): string[] {
   const cluster = outputs.cluster as { limitations?: unknown } | undefined;
@@ -110,8 +152,9 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
   // The SDK also stamps every promise with `new Error().stack` for its leak reports. With
   // thousands of resources, capturing and keeping those traces dominated time and memory, so
   // the program runs with them off; its modules are loaded first (loading needs the traces).
-  const { registrationWaves } = await import("../program.ts");
+  const { deployChecks, registrationWaves } = await import("../program.ts");
   registrationWaves.drain = waitForRegistrations;
+  deployChecks.clusterVersion = undefined;
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   let outputs: Record<string, unknown>;
@@ -146,6 +189,9 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
     outputs,
     notCovered: [
       ...file.unsetSecrets.map((key) => `${key} is not set in this stack file: \`pulumi up\` refuses the stack until it is (${SQLD_KEY_SEED_COMMAND}); the plan used a placeholder`),
+      ...(config.cluster.provider === "existing"
+        ? [`the existing cluster's Kubernetes version (1.${MIN_KUBERNETES_MINOR} or newer) is checked by \`pulumi preview\` and \`pulumi up\`, not offline`]
+        : []),
       ...clusterLimitations(outputs),
       ...remoteComponents(registrations),
     ],

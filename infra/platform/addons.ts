@@ -6,9 +6,23 @@
  *
  * Requests are set explicitly in every chart's values (chart defaults are
  * sized for large clusters) and the same numbers are reported here.
+ *
+ * Every value key and every behaviour relied on here was read in the chart's
+ * source at the pinned version; test/platform/upstream-rules.test.ts encodes
+ * each rule with the file it comes from, and is the checklist when a version
+ * changes. What Pulumi's `helm.v4.Chart` (pulumi-kubernetes v4.34.2,
+ * provider/pkg/provider/helm/v4/chart.go) does differently from `helm install`:
+ * - it drops every Helm hook (`DisableHooks = true`): nothing a hook creates
+ *   may be needed, and a hook that must run is turned into an ordinary object;
+ * - it takes `.Capabilities.APIVersions` from the live cluster when the chart
+ *   is expanded, so a template that checks for a CRD another chart of the same
+ *   `pulumi up` installs fails on a fresh cluster. No chart here is asked to
+ *   render monitoring objects: the platform creates them (monitoring.ts),
+ *   ordered after the monitoring chart.
  */
 import type { AddonName } from "../config/schema.ts";
 import type { ResolvedConfig } from "../config/validate.ts";
+import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 import { clusterFacts } from "./cluster-facts.ts";
 
 export interface Requests {
@@ -23,6 +37,14 @@ export interface AddonSpec {
   chart: { repo: string; name: string; version: string } | undefined;
   /** A plain manifest URL, for the one add-on without an official chart. */
   manifest?: string;
+  /** The manifest creates its namespace itself: the program must not create it too (a 409 on the second create). */
+  manifestCreatesNamespace?: boolean;
+  /**
+   * Values given as a YAML file, for settings that must be `null`: only a null in
+   * a values file deletes a chart default (Helm's coalescing), whatever the
+   * engine does with a null in `values`.
+   */
+  valuesYaml?: string;
   /** false when the cluster already runs it (the provider ships it). */
   installed: boolean;
   /** Requests of the add-on's fixed pods. */
@@ -64,18 +86,20 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
       podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
       resources: resources(50, 64, 256),
       priorityClassName: priority,
-      service: { type: "LoadBalancer" },
-      ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
+      service: { spec: { type: "LoadBalancer" } },
+      ingressClass: { enabled: true, isDefaultClass: true, name: facts.ingress.className },
       providers: { kubernetesIngress: { publishedService: { enabled: true } } },
-      // Per-host request metrics: router labels carry the Ingress (one per creator).
-      metrics: { prometheus: { addRoutersLabels: true, serviceMonitor: { enabled: monitoring } } },
+      // Per-host request metrics: router labels carry the Ingress (one per creator). The chart's
+      // own ServiceMonitor stays off: its template fails when the monitoring CRDs are not yet in
+      // the cluster; the platform's PodMonitor scrapes the `metrics` port instead.
+      metrics: { prometheus: { addRoutersLabels: true, serviceMonitor: { enabled: false } } },
     },
   });
 
   if (config.platform.tls.mode === "letsencrypt") {
     addons.push({
       name: "cert-manager",
-      namespace: "cert-manager",
+      namespace: PLATFORM_NAMESPACES["cert-manager"],
       chart: { repo: "https://charts.jetstack.io", name: "cert-manager", version: "v1.19.1" },
       installed: !facts.ships.has("cert-manager"),
       requests: { cpuMillis: 30, memoryMiB: 96, pods: 3 },
@@ -85,8 +109,24 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
         resources: resources(10, 48),
         webhook: { resources: resources(10, 16) },
         cainjector: { resources: resources(10, 32) },
-        prometheus: { enabled: true, servicemonitor: { enabled: monitoring } },
+        // Metrics on; the platform's PodMonitor scrapes them (the chart's ServiceMonitor would be
+        // applied before the monitoring chart's CRDs exist).
+        prometheus: { enabled: true, servicemonitor: { enabled: false } },
       },
+      // The startup API check is a post-install hook (with its RBAC and ServiceAccount), so Pulumi
+      // would drop it, and the first ClusterIssuer could reach the webhook before cainjector
+      // gave it its CA ("x509: certificate signed by unknown authority"; Pulumi does not retry
+      // that). Without the hook annotations it is an ordinary Job that Pulumi waits for, and the
+      // issuers wait for the chart.
+      valuesYaml: [
+        "startupapicheck:",
+        "  jobAnnotations: null",
+        "  rbac:",
+        "    annotations: null",
+        "  serviceAccount:",
+        "    annotations: null",
+        "",
+      ].join("\n"),
     });
   }
 
@@ -109,7 +149,7 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
     const memory = prometheusMemoryMiB(sites);
     addons.push({
       name: "monitoring",
-      namespace: "monitoring",
+      namespace: PLATFORM_NAMESPACES.monitoring,
       chart: { repo: "https://prometheus-community.github.io/helm-charts", name: "kube-prometheus-stack", version: "79.5.0" },
       installed: !facts.ships.has("monitoring"),
       // Prometheus + operator + kube-state-metrics + Alertmanager.
@@ -117,6 +157,16 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
       perNode: { cpuMillis: 10, memoryMiB: 24, pods: 1 },
       values: {
         grafana: { enabled: false },
+        prometheusOperator: {
+          resources: resources(20, 48),
+          priorityClassName: priority,
+          // The admission webhooks' certificate Secret is made only by hook Jobs, which Pulumi
+          // drops, and the operator mounts that Secret whenever its TLS is on: webhooks and TLS
+          // off (the operator serves plain HTTP to Prometheus inside the cluster). Cost: a
+          // PrometheusRule is not validated on admission; ours are checked by the tests.
+          admissionWebhooks: { enabled: false, patch: { enabled: false } },
+          tls: { enabled: false },
+        },
         // Managed control planes: nothing of theirs to scrape.
         kubeEtcd: { enabled: false },
         kubeControllerManager: { enabled: false },
@@ -138,7 +188,6 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
           },
         },
         alertmanager: { alertmanagerSpec: { resources: resources(10, 32), priorityClassName: priority } },
-        prometheusOperator: { resources: resources(20, 48), priorityClassName: priority },
         "kube-state-metrics": {
           resources: resources(10, 64),
           priorityClassName: priority,
@@ -156,6 +205,7 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
       namespace: "local-path-storage",
       chart: undefined,
       manifest: "https://raw.githubusercontent.com/rancher/local-path-provisioner/v0.0.32/deploy/local-path-storage.yaml",
+      manifestCreatesNamespace: true,
       installed: true,
       requests: { cpuMillis: 10, memoryMiB: 32, pods: 1 },
       estimate: "the upstream manifest sets no requests; the figure is its observed footprint",

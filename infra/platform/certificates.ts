@@ -22,7 +22,10 @@ export function clusterIssuers(tls: Platform["tls"], ingressClassName: string) {
     metadata: { name },
     spec: { acme: { server, email: tls.email, privateKeySecretRef: { name: `${name}-account` }, solvers } },
   });
-  const issuers = [issuer(http01IssuerName(tls), [{ http01: { ingress: { ingressClassName } } }])];
+  // cert-manager's HTTP-01 solver Service defaults to NodePort ("If unset, defaults to NodePort":
+  // cert-manager v1.19.1 pkg/apis/acme/v1/types_issuer.go), and creator namespaces allow no
+  // NodePorts (their quota): ClusterIP, which is all the shared ingress controller needs.
+  const issuers = [issuer(http01IssuerName(tls), [{ http01: { ingress: { ingressClassName, serviceType: "ClusterIP" } } }])];
   if (tls.wildcard) {
     issuers.push(
       issuer(dns01IssuerName(tls), [{ dns01: { cloudflare: { apiTokenSecretRef: CLOUDFLARE_TOKEN_SECRET } } }]),

@@ -5,6 +5,7 @@
  * the program asks which provider it is on.
  */
 import type { AddonName, Cluster, IngressController, Storage } from "../config/schema.ts";
+import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 
 export interface ClusterFacts {
   /** Add-ons the provider installs itself; PlatformAddons skips them. */
@@ -17,16 +18,37 @@ export interface ClusterFacts {
 const TRAEFIK_LABELS = { "app.kubernetes.io/name": "traefik" };
 
 /** Where PlatformAddons installs Traefik when the cluster has none. */
-export const PLATFORM_TRAEFIK: IngressController = { className: "traefik", namespace: "traefik", podLabels: TRAEFIK_LABELS };
+export const PLATFORM_TRAEFIK: IngressController = { className: "traefik", namespace: PLATFORM_NAMESPACES.ingress, podLabels: TRAEFIK_LABELS };
+
+/**
+ * Civo's marketplace applications for a k3s cluster: what the Civo adapter asks
+ * for (`-name` removes an application Civo installs by default) and, from the
+ * same list, what the cluster then ships. Civo's default Traefik
+ * (`traefik2-nodeport`, Traefik 2.9 on host ports) is removed, and its
+ * `traefik2-loadbalancer` is not used: it is Traefik v2.11.0 with no
+ * IngressClass object, and Traefik v2.11 skips every Ingress whose
+ * `ingressClassName` names no IngressClass of controller
+ * `traefik.io/ingress-controller` (traefik v2.11.53
+ * pkg/provider/kubernetes/ingress/kubernetes.go `shouldProcessIngress`;
+ * civo/kubernetes-marketplace traefik2-loadbalancer/app.yaml). The platform
+ * installs its own Traefik on Civo as on Linode: one version, one set of
+ * CRDs (the wildcard certificate's TLSStore) and one tested configuration on
+ * every cloud, behind one load balancer.
+ */
+export const CIVO_MARKETPLACE: ReadonlyArray<{ app: string; install: boolean; addon?: AddonName }> = [
+  { app: "traefik2-nodeport", install: false },
+  { app: "metrics-server", install: true, addon: "metrics-server" },
+];
+
+/** The `applications` setting of a Civo k3s cluster. */
+export const civoApplications = (): string => CIVO_MARKETPLACE.map((a) => (a.install ? a.app : `-${a.app}`)).join(",");
 
 export function clusterFacts(cluster: Cluster): ClusterFacts {
   switch (cluster.provider) {
     case "civo":
       return {
-        // Civo installs its marketplace Traefik (the load-balancer variant, chosen in the cluster
-        // adapter) and metrics-server into kube-system on every k3s cluster.
-        ships: new Set(["traefik", "metrics-server"]),
-        ingress: cluster.ingress ?? { className: "traefik", namespace: "kube-system", podLabels: TRAEFIK_LABELS },
+        ships: new Set(CIVO_MARKETPLACE.flatMap((a) => (a.install && a.addon ? [a.addon] : []))),
+        ingress: cluster.ingress ?? PLATFORM_TRAEFIK,
         storageClass: { block: "civo-volume", local: "local-path" },
       };
     case "linode":

@@ -9,7 +9,11 @@
  * - One shared ingress serves every site: no LoadBalancer or NodePort Service in
  *   a creator namespace (a load balancer per creator would cost ~$10 a month).
  * - Every container of a creator runs under the restricted profile.
+ * - No creator namespace carries the platform's role label (NetworkPolicies
+ *   admit the platform's namespaces by it).
  */
+import { CREATOR_NAMESPACE_PREFIX, PLATFORM_ROLE_LABEL } from "../contract/namespaces.ts";
+
 export interface Manifest {
   apiVersion?: unknown;
   kind?: unknown;
@@ -33,7 +37,8 @@ interface WorkloadSpec {
   template?: { spec?: { containers?: Container[]; initContainers?: Container[] } };
 }
 
-const isCreatorNamespace = (m: Manifest): boolean => m.metadata?.namespace?.startsWith("creator-") === true;
+const isCreatorNamespace = (m: Manifest): boolean =>
+  (m.kind === "Namespace" ? m.metadata?.name : m.metadata?.namespace)?.startsWith(CREATOR_NAMESPACE_PREFIX) === true;
 const isGhost = (m: Manifest): boolean =>
   m.metadata?.name === "ghost" || m.metadata?.labels?.["app.kubernetes.io/component"] === "ghost";
 
@@ -53,7 +58,7 @@ function containerViolations(where: string, containers: Container[]): string[] {
 /** What is wrong with one object, in words an operator can act on; empty when nothing is. */
 export function guardrailViolations(m: Manifest): string[] {
   if (!isCreatorNamespace(m)) return [];
-  const where = `${String(m.kind)} ${m.metadata?.namespace}/${m.metadata?.name}`;
+  const where = m.kind === "Namespace" ? `Namespace ${m.metadata?.name}` : `${String(m.kind)} ${m.metadata?.namespace}/${m.metadata?.name}`;
   const violations: string[] = [];
   if (m.kind === "Deployment") {
     const spec = (m.spec ?? {}) as WorkloadSpec;
@@ -67,6 +72,9 @@ export function guardrailViolations(m: Manifest): string[] {
   if (m.kind === "HorizontalPodAutoscaler") {
     const target = (m.spec as { scaleTargetRef?: { name?: string } } | undefined)?.scaleTargetRef?.name;
     if (target === "ghost") violations.push(`${where}: nothing may scale Ghost (one instance per site); scale the cache tier instead`);
+  }
+  if (m.kind === "Namespace" && m.metadata?.labels?.[PLATFORM_ROLE_LABEL] !== undefined) {
+    violations.push(`${where}: carries ${PLATFORM_ROLE_LABEL}, which admits a namespace to every creator's sqld`);
   }
   if (m.kind === "Service") {
     const type = (m.spec as { type?: string } | undefined)?.type ?? "ClusterIP";

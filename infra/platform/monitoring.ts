@@ -3,7 +3,10 @@
  * the alerts an operator is woken for. Plain objects for the Prometheus
  * operator's CRDs (monitoring.coreos.com/v1).
  */
-export const MONITORING_NAMESPACE = "monitoring";
+import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
+import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../render/ghost-pod.ts";
+
+export const MONITORING_NAMESPACE = PLATFORM_NAMESPACES.monitoring;
 /** sqld's admin listener, which serves Prometheus metrics at /metrics. */
 export const SQLD_METRICS_PORT = 9090;
 
@@ -58,6 +61,33 @@ export function alertRules() {
   };
 }
 
+/**
+ * Scrapes of the platform's own components, which their charts would render as
+ * ServiceMonitors only if the monitoring CRDs already existed (addons.ts). Port
+ * names from the charts at their pinned versions: Traefik 41.3.0 names the
+ * container port after its `ports.metrics` entry (templates/_podtemplate.tpl);
+ * cert-manager v1.19.1's controller serves `http-metrics` on 9402
+ * (deploy/charts/cert-manager/templates/deployment.yaml).
+ */
+export function platformPodMonitors(scrape: { traefikNamespace?: string | undefined; certManagerNamespace?: string | undefined }) {
+  const monitor = (name: string, namespace: string, matchLabels: Record<string, string>, port: string) => ({
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name, namespace: MONITORING_NAMESPACE },
+    spec: {
+      namespaceSelector: { matchNames: [namespace] },
+      selector: { matchLabels },
+      podMetricsEndpoints: [{ port, path: "/metrics", interval: "60s" }],
+    },
+  });
+  return [
+    ...(scrape.traefikNamespace ? [monitor("traefik", scrape.traefikNamespace, { "app.kubernetes.io/name": "traefik" }, "metrics")] : []),
+    ...(scrape.certManagerNamespace
+      ? [monitor("cert-manager", scrape.certManagerNamespace, { "app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller" }, "http-metrics")]
+      : []),
+  ];
+}
+
 /** Scrapes every creator's sqld, labelling its series with the creator id. */
 export function sqldPodMonitor() {
   return {
@@ -72,6 +102,8 @@ export function sqldPodMonitor() {
           port: "metrics",
           path: "/metrics",
           interval: "60s",
+          // sqld's admin listener wants `Authorization: Basic <admin key>` (infra/sqld-auth.ts).
+          authorization: { type: "Basic", credentials: { name: SQLD_ADMIN_SECRET, key: SQLD_ADMIN_KEY } },
           relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_label_creator"], targetLabel: "creator" }],
         },
       ],

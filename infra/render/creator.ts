@@ -16,6 +16,8 @@ import {
   GHOST_NAME,
   MAIL_PASSWORD,
   MAIL_SECRET,
+  SQLD_ADMIN_KEY,
+  SQLD_ADMIN_SECRET,
   SQLD_AUTH_SECRET,
   SQLD_PUBLIC_KEY,
   SQLD_TOKEN,
@@ -248,6 +250,8 @@ export interface SecretValues<V> {
   mailPassword?: V | undefined;
   /** The key sqld writes its continuous backups with. */
   backupKey?: { accessKeyId: V; secretAccessKey: V } | undefined;
+  /** sqld's admin API key, when Prometheus scrapes its metrics. */
+  adminKey?: V | undefined;
 }
 
 export type CreatorSecret<V> = Omit<ISecret, "stringData"> & { stringData: Record<string, V> };
@@ -265,10 +269,11 @@ export function creatorSecrets<V>(creator: Owner, values: SecretValues<V>): Crea
     type: "Opaque",
     stringData,
   });
-  const { sqld, mailPassword, backupKey } = values;
+  const { sqld, mailPassword, backupKey, adminKey } = values;
   return [
     secret(SQLD_AUTH_SECRET, { [SQLD_PUBLIC_KEY]: sqld.publicKeyPem, [SQLD_TOKEN]: sqld.token }),
     ...(mailPassword === undefined ? [] : [secret(MAIL_SECRET, { [MAIL_PASSWORD]: mailPassword }, "ghost")]),
+    ...(adminKey === undefined ? [] : [secret(SQLD_ADMIN_SECRET, { [SQLD_ADMIN_KEY]: adminKey })]),
     ...(backupKey === undefined
       ? []
       : [secret(BACKUP_SECRET, { [BACKUP_KEY_ID]: backupKey.accessKeyId, [BACKUP_SECRET_KEY]: backupKey.secretAccessKey })]),

@@ -32,6 +32,9 @@ export const BACKUP_SECRET = "backup-credentials";
 export const BACKUP_KEY_ID = "access-key-id";
 export const BACKUP_SECRET_KEY = "secret-access-key";
 export const MAIL_PASSWORD = "smtp-password";
+/** sqld's admin API key (infra/sqld-auth.ts), in each creator namespace for sqld and in the monitoring namespace for Prometheus. */
+export const SQLD_ADMIN_SECRET = "sqld-admin";
+export const SQLD_ADMIN_KEY = "admin-auth-key";
 
 /** One volume per creator, mounted in both containers. */
 export const DATA_PATH = "/var/lib/creator";
@@ -105,12 +108,20 @@ function sqldSidecar(input: GhostPodInput): IContainer {
       `--auth-jwt-key-file=/etc/sqld/${SQLD_PUBLIC_KEY}`,
       `--soft-heap-limit-mb=${heap.soft}`,
       `--hard-heap-limit-mb=${heap.hard}`,
-      // The admin listener serves /metrics. It has no authentication of its own: the
-      // NetworkPolicies admit only the monitoring namespace's Prometheus to this port.
+      // The admin listener serves /metrics and the admin API, both behind the admin key
+      // (LIBSQL_ADMIN_AUTH_KEY below); the NetworkPolicies admit only the monitoring
+      // namespace's Prometheus to this port. Without monitoring there is no admin listener.
       ...(input.monitoring ? [`--admin-listen-addr=0.0.0.0:${SQLD_METRICS_PORT}`] : []),
       ...(input.backups ? ["--enable-bottomless-replication"] : []),
     ],
-    ...(input.backups ? { env: bottomlessEnvironment(input.owner.id, input.backups) } : {}),
+    ...(input.backups || input.monitoring
+      ? {
+          env: [
+            ...(input.monitoring ? [{ name: "LIBSQL_ADMIN_AUTH_KEY", valueFrom: { secretKeyRef: { name: SQLD_ADMIN_SECRET, key: SQLD_ADMIN_KEY } } }] : []),
+            ...(input.backups ? bottomlessEnvironment(input.owner.id, input.backups) : []),
+          ],
+        }
+      : {}),
     ports: [
       { name: "sqld", containerPort: SQLD_PORT, protocol: "TCP" },
       ...(input.monitoring ? [{ name: "metrics", containerPort: SQLD_METRICS_PORT, protocol: "TCP" as const }] : []),

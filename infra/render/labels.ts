@@ -4,6 +4,8 @@
  * only the labels that never change for the life of an object (a Deployment's
  * selector is immutable, so the plan is a label but never part of a selector).
  */
+import { CREATOR_NAMESPACE_PREFIX } from "../contract/namespaces.ts";
+
 export type Component = "namespace" | "ghost" | "sqld" | "cache" | "ingress" | "network" | "quota" | "storage";
 
 export interface Owner {
@@ -29,4 +31,4 @@ export function creatorLabels(owner: Owner, component: Component): Record<string
   };
 }
 
-export const namespaceOf = (creatorId: string): string => `creator-${creatorId}`;
+export const namespaceOf = (creatorId: string): string => `${CREATOR_NAMESPACE_PREFIX}${creatorId}`;

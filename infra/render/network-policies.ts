@@ -14,14 +14,14 @@
  */
 import type { IIoK8sApiNetworkingV1NetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import type { IngressController } from "../config/schema.ts";
-import { MONITORING_NAMESPACE, SQLD_METRICS_PORT } from "../platform/monitoring.ts";
+import { PLATFORM_ROLE_LABEL, type PlatformRole } from "../contract/namespaces.ts";
+import { SQLD_METRICS_PORT } from "../platform/monitoring.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import type { INetworkPolicy } from "./objects.ts";
 
 export const GHOST_PORT = 2368;
 /** sqld's HTTP port, reached by the operations tools (`npm run ops`) from this namespace only. */
 export const SQLD_PORT = 8080;
-export const OPS_NAMESPACE = "creator-platform-ops";
 export const CACHE_PORT = 8080;
 /** cert-manager's HTTP-01 solver pods listen here and carry this label. */
 export const ACME_SOLVER_PORT = 8089;
@@ -42,6 +42,10 @@ export interface NetworkPolicyInput {
 
 const namespacePeer = (namespace: string): IIoK8sApiNetworkingV1NetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+});
+/** A platform namespace, by the role label only the program sets on the namespaces it creates for itself. */
+const platformPeer = (role: PlatformRole): IIoK8sApiNetworkingV1NetworkPolicyPeer => ({
+  namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: role } },
 });
 const tcp = (port: number) => [{ protocol: "TCP" as const, port }];
 
@@ -78,11 +82,11 @@ export function networkPolicies(input: NetworkPolicyInput): INetworkPolicy[] {
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         { from: [input.cache ? { podSelector: cachePods } : ingressController], ports: tcp(GHOST_PORT) },
-        { from: [namespacePeer(OPS_NAMESPACE)], ports: tcp(SQLD_PORT) },
+        { from: [platformPeer("ops")], ports: tcp(SQLD_PORT) },
         ...(input.monitoring
           ? [
               {
-                from: [{ ...namespacePeer(MONITORING_NAMESPACE), podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
+                from: [{ ...platformPeer("monitoring"), podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
                 ports: tcp(SQLD_METRICS_PORT),
               },
             ]

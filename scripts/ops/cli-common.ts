@@ -35,7 +35,7 @@ export function addSourceOptions(cmd: Command, role = "source"): Command {
     .option(
       "--url-template <url>",
       "with --stack: each creator's sqld URL, {id} replaced by the creator id, e.g. " +
-        "'http://ghost.creator-{id}.svc.cluster.local:8080' (from a pod in the creator-platform-ops namespace, the only one the creators' NetworkPolicies admit to sqld; or one 'kubectl port-forward' per creator); " +
+        "'http://ghost.creator-{id}.svc.cluster.local:8080' (from a pod in the platform-ops namespace, the only one the creators' NetworkPolicies admit to sqld; or one 'kubectl port-forward' per creator); " +
         "file: URLs go through the same client",
     )
     .option("--path-template <path>", "with --stack: each creator's database file, e.g. '/mnt/sqld/{id}/dbs/default/data'")

@@ -13,7 +13,7 @@ import { runProgram } from "../support/program.ts";
 const civo = {
   provider: "civo",
   region: "LON1",
-  apiAllowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+  kubernetesVersion: "1.33.1-k3s1",
   nodePools: [
     { name: "main", size: "g4s.kube.xlarge" },
     { name: "burst", size: "g4s.kube.large", count: 2 },
@@ -46,21 +46,20 @@ function expectExplicitKubernetesProvider(engine: MockEngine, stack: string) {
 describe("Civo", async () => {
   const { engine, outputs } = await runProgram(resolvedConfig({ cluster: civo }), "lon1", { nodeCounts: { main: 4 } });
 
-  it("creates a network, a firewall open to the web on 80/443 only, and the API only to the stack's CIDRs", () => {
+  it("creates a network and no firewall: this provider version cannot attach one, and says so", () => {
     onlyOne(engine, "civo:index/network:Network");
-    onlyOne(engine, "civo:index/firewall:Firewall");
-    const rules = engine.byType("civo:index/firewallRule:FirewallRule").map((r) => r.inputs);
-    expect(rules.map((r) => [r.startPort, r.endPort, r.cidrs, r.direction, r.protocol])).toEqual([
-      ["80", "80", ["0.0.0.0/0"], "ingress", "tcp"],
-      ["443", "443", ["0.0.0.0/0"], "ingress", "tcp"],
-      ["6443", "6443", ["203.0.113.0/24", "198.51.100.7/32"], "ingress", "tcp"],
-    ]);
+    expect(engine.byType("civo:index/firewall:Firewall")).toEqual([]);
+    expect(engine.byType("civo:index/firewallRule:FirewallRule")).toEqual([]);
+    const limitations = (outputs.cluster as { limitations: string[] }).limitations.join("\n");
+    expect(limitations).toMatch(/treat the Kubernetes API \(6443\) and every NodePort as open to the world/);
   });
 
   it("sizes the k3s cluster's pools and chooses its marketplace apps on purpose", () => {
     const k3s = onlyOne(engine, "civo:index/kubernetesCluster:KubernetesCluster").inputs;
     expect(k3s).toMatchObject({ region: "LON1", numTargetNodes: 4, targetNodesSize: "g4s.kube.xlarge" });
-    expect(String(k3s.applications).split(",")).toEqual(["-traefik2-nodeport", "traefik2-loadbalancer", "metrics-server"]);
+    expect(k3s.kubernetesVersion).toBe("1.33.1-k3s1");
+    // Civo's own Traefiks are not used (infra/platform/cluster-facts.ts says why); metrics-server is.
+    expect(String(k3s.applications).split(",")).toEqual(["-traefik2-nodeport", "metrics-server"]);
     const pool = onlyOne(engine, "civo:index/kubernetesNodePool:KubernetesNodePool").inputs;
     expect(pool).toMatchObject({ numTargetNodes: 2, targetNodesSize: "g4s.kube.large" });
     expect(outputs.cluster).toMatchObject({
@@ -86,10 +85,10 @@ describe("Civo", async () => {
     expect(engine.registrations.some((r) => r.name.endsWith(".secret.backup-credentials"))).toBe(false);
   });
 
-  it("installs only what Civo does not ship: no Traefik, no metrics-server", () => {
-    expect(charts(engine)).toEqual(["cert-manager@cert-manager", "kube-prometheus-stack@monitoring"]);
+  it("installs what Civo does not ship: its own Traefik, not metrics-server", () => {
+    expect(charts(engine)).toEqual(["cert-manager@cert-manager", "kube-prometheus-stack@monitoring", "traefik@traefik"]);
     const ingress = engine.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.name === "alice.networkpolicy.ghost");
-    expect(JSON.stringify(ingress?.inputs)).toContain('"kubernetes.io/metadata.name":"kube-system"');
+    expect(JSON.stringify(ingress?.inputs)).toContain('"kubernetes.io/metadata.name":"traefik"');
   });
 });
 
@@ -147,7 +146,8 @@ describe("Linode", async () => {
 
   it("gives Traefik one LoadBalancer for the whole cluster", () => {
     const traefik = engine.byType("kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === "traefik");
-    expect((traefik?.inputs.values as { service: { type: string } }).service.type).toBe("LoadBalancer");
+    // Traefik chart 41.3.0 values.yaml: the Service type is `service.spec.type` (a `service.type` is ignored).
+    expect((traefik?.inputs.values as { service: { spec: { type: string } } }).service.spec.type).toBe("LoadBalancer");
     const services = engine.byType("kubernetes:core/v1:Service").map((r) => (r.inputs.spec as { type: string }).type);
     expect(services.every((t) => t === "ClusterIP")).toBe(true);
   });

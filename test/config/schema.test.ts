@@ -52,7 +52,7 @@ describe("a valid configuration", () => {
     const civo = {
       provider: "civo",
       region: "LON1",
-      apiAllowedCidrs: ["203.0.113.0/24"],
+      kubernetesVersion: "1.30.5-k3s1",
       nodePools: [{ name: "main", size: "g4s.kube.large", autoscaler: { min: 1, max: 5 } }],
     };
     const linode = {
@@ -152,11 +152,11 @@ describe("an invalid configuration", () => {
     const civo = {
       provider: "civo",
       region: "london",
-      apiAllowedCidrs: ["0.0.0.0/33"],
+      kubernetesVersion: "1.27.3-k3s1",
       nodePools: [{ name: "a", size: "g4s.kube.huge" }],
     };
     expect(paths(problemsOf(rawConfig({ cluster: civo }))).sort()).toEqual(
-      ["cluster.apiAllowedCidrs[0]", "cluster.nodePools[0].size", "cluster.region"].sort(),
+      ["cluster.kubernetesVersion", "cluster.nodePools[0].size", "cluster.region"].sort(),
     );
     const pools = {
       provider: "linode",

@@ -90,7 +90,7 @@ describe("npm run cost", () => {
     const invalid = join(dir, "Pulumi.invalid.yaml");
     writeFileSync(
       invalid,
-      "config:\n  creator-platform:cluster: {provider: civo, region: lon1, apiAllowedCidrs: [0.0.0.0/0], nodePools: [{name: a, size: huge}]}\n" +
+      "config:\n  creator-platform:cluster: {provider: civo, region: lon1, kubernetesVersion: 1.33.1-k3s1, nodePools: [{name: a, size: huge}]}\n" +
         "  creator-platform:platform: {domain: example.com}\n  creator-platform:creators: [{id: a, plan: nope}]\n",
     );
     const r = cost("--config", invalid);

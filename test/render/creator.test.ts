@@ -187,7 +187,7 @@ describe("network isolation", () => {
     const ops = rules.filter(({ rule }) => rule.ports?.some((port) => port.port === 8080));
     expect(ops.map((r) => r.rule)).toEqual([
       {
-        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "creator-platform-ops" } } }],
+        from: [{ namespaceSelector: { matchLabels: { "platform.creator-platform.io/role": "ops" } } }],
         ports: [{ protocol: "TCP", port: 8080 }],
       },
     ]);

@@ -1,7 +1,10 @@
 /** Runs the program under the mock engine, in-process, and waits for every registration. */
 import type { ResolvedConfig } from "../../infra/config/validate.ts";
 import { type MockEngine, installMocks, resolveOutputs, waitForRegistrations } from "../../infra/offline/mocks.ts";
-import { type ProgramOptions, creatorPlatform } from "../../infra/program.ts";
+import { type ProgramOptions, creatorPlatform, deployChecks } from "../../infra/program.ts";
+
+// No cluster under the mock engine: the version check is the real cluster suite's (test/cluster).
+deployChecks.clusterVersion = undefined;
 
 export async function runProgram(
   config: ResolvedConfig,
