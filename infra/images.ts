@@ -12,12 +12,22 @@ export const DEFAULT_IMAGES = {
   cache: "nginxinc/nginx-unprivileged:1.27.4-alpine",
 } as const;
 
-export type Images = { [K in keyof typeof DEFAULT_IMAGES]: string };
+export type Images = { [K in keyof typeof DEFAULT_IMAGES]: string } & {
+  /** A private registry's pull credentials exist in every creator namespace (IMAGE_PULL_SECRET). */
+  pullSecret: boolean;
+};
 
-export function resolveImages(overrides: Partial<Images>): Images {
+export function resolveImages(overrides: Partial<Record<keyof typeof DEFAULT_IMAGES, string>> & { pullSecret?: unknown }): Images {
   return {
     ghost: overrides.ghost ?? DEFAULT_IMAGES.ghost,
     sqld: overrides.sqld ?? DEFAULT_IMAGES.sqld,
     cache: overrides.cache ?? DEFAULT_IMAGES.cache,
+    pullSecret: overrides.pullSecret !== undefined,
   };
+}
+
+/** A registry login as a `kubernetes.io/dockerconfigjson` Secret holds it. */
+export function dockerConfigJson(registry: string, username: string, password: string): string {
+  const auth = Buffer.from(`${username}:${password}`).toString("base64");
+  return JSON.stringify({ auths: { [registry]: { username, password, auth } } });
 }

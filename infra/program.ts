@@ -118,6 +118,9 @@ export async function creatorPlatform(
         backups,
         sqldKeySeed: config.sqldKeySeed,
         ...(config.smtpPassword ? { smtpPassword: config.smtpPassword } : {}),
+        ...(config.images.pullSecret && config.imagePullPassword
+          ? { imagePull: { ...config.images.pullSecret, password: config.imagePullPassword } }
+          : {}),
         ...(continuous.credentials ? { backupCredentials: continuous.credentials } : {}),
       },
       { providers: { kubernetes: cluster.kubernetes }, dependsOn: addons.priorityClasses },

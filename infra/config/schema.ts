@@ -221,6 +221,11 @@ export const imagesSchema = z.strictObject({
   ghost: z.string().min(1).optional(),
   sqld: z.string().min(1).optional(),
   cache: z.string().min(1).optional(),
+  /**
+   * Credentials for a private registry (GHCR packages are private until made public): every
+   * creator namespace gets a pull Secret for it; the password is the secret `imagePullPassword`.
+   */
+  pullSecret: z.strictObject({ registry: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, "must be a registry host such as ghcr.io"), username: z.string().min(1) }).optional(),
 });
 
 /** Keys under `creator-platform:` in a stack file. */
@@ -237,6 +242,8 @@ export const stackConfigSchema = z.strictObject({
   /** Object-storage key (Pulumi secrets) for a bucket the program does not create (Civo, existing clusters). */
   backupAccessKeyId: z.string().min(1).optional(),
   backupSecretAccessKey: z.string().min(1).optional(),
+  /** Registry password or token (a Pulumi secret) for images.pullSecret. */
+  imagePullPassword: z.string().min(1).optional(),
   /** SMTP password (a Pulumi secret) for platform.mail. */
   smtpPassword: z.string().min(1).optional(),
   /**

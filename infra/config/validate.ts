@@ -159,6 +159,9 @@ function clusterProblems(config: StackConfig): Problem[] {
   if (!config.sqldKeySeed) {
     problems.push({ path: "sqldKeySeed", message: `required: ${SQLD_KEY_SEED_COMMAND}` });
   }
+  if (config.images.pullSecret && !config.imagePullPassword) {
+    problems.push({ path: "imagePullPassword", message: "required with images.pullSecret (pulumi config set --secret imagePullPassword …)" });
+  }
   if (config.platform.mail && !config.smtpPassword) {
     problems.push({ path: "smtpPassword", message: "required with platform.mail (pulumi config set --secret smtpPassword …)" });
   }

@@ -11,6 +11,8 @@
  * starts, because an embedded replica fails at once when sqld is unreachable.
  */
 
+import published from "../../images/ghost-libsql/published.json" with { type: "json" };
+
 /** Ghost release the image is built FROM (official `ghost:<v>-alpine`). test:ghost installs the same one. */
 export const GHOST_VERSION = "6.65.0";
 /** npm `libsql` driver pinned in images/ghost-libsql/package.json. */
@@ -18,9 +20,24 @@ export const LIBSQL_DRIVER_VERSION = "0.5.29";
 /** Bump when the image changes without a Ghost or driver change (preload fixes). */
 export const IMAGE_REVISION = 1;
 
-/** Where CI publishes images/ghost-libsql (registry path is the platform's; override per stack in `images`). */
-export const GHOST_IMAGE_REPOSITORY = "ghcr.io/creator-platform/ghost-libsql";
-export const GHOST_IMAGE = `${GHOST_IMAGE_REPOSITORY}:${GHOST_VERSION}-libsql${LIBSQL_DRIVER_VERSION}-r${IMAGE_REVISION}`;
+/** The tag images/ghost-libsql is published under: what it contains, so a tag never changes meaning. */
+export const GHOST_IMAGE_TAG = `${GHOST_VERSION}-libsql${LIBSQL_DRIVER_VERSION}-r${IMAGE_REVISION}`;
+
+/**
+ * Where the image was published and its digest: the one place the pin lives.
+ * `.github/workflows/ghost-image.yml` builds, tests and pushes the image, then
+ * proposes the pushed digest here in a pull request. Until then `digest` is
+ * null and the plan says the image is not published.
+ */
+export interface PublishedImage {
+  repository: string;
+  tag: string;
+  digest: string | null;
+}
+export const PUBLISHED_GHOST_IMAGE: PublishedImage = published;
+export const GHOST_IMAGE_REPOSITORY = published.repository;
+/** By digest once published (a tag can be moved; a digest cannot). */
+export const GHOST_IMAGE = `${published.repository}:${published.tag}${published.digest ? `@${published.digest}` : ""}`;
 /** The upstream image it is built from (for docs and the build). */
 export const GHOST_BASE_IMAGE = `ghost:${GHOST_VERSION}-alpine`;
 

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { projectKeys, readStackFile } from "../config/stack-file.ts";
 import { ConfigError, SQLD_KEY_SEED_COMMAND, validateStackConfig } from "../config/validate.ts";
+import { GHOST_IMAGE, PUBLISHED_GHOST_IMAGE } from "../ghost/contract.ts";
 import { guardrailViolations } from "../platform/guardrails.ts";
 import { MIN_KUBERNETES_MINOR } from "../platform/kubernetes-version.ts";
 import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs, waitForRegistrations } from "./mocks.ts";
@@ -191,6 +192,11 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
       ...file.unsetSecrets.map((key) => `${key} is not set in this stack file: \`pulumi up\` refuses the stack until it is (${SQLD_KEY_SEED_COMMAND}); the plan used a placeholder`),
       ...(config.cluster.provider === "existing"
         ? [`the existing cluster's Kubernetes version (1.${MIN_KUBERNETES_MINOR} or newer) is checked by \`pulumi preview\` and \`pulumi up\`, not offline`]
+        : []),
+      ...(config.images.ghost === undefined && !PUBLISHED_GHOST_IMAGE.digest
+        ? [
+            `the Ghost image ${GHOST_IMAGE} has no published digest (images/ghost-libsql/published.json): run the ghost-image workflow, merge its pin, or set images.ghost`,
+          ]
         : []),
       ...clusterLimitations(outputs),
       ...remoteComponents(registrations),

@@ -16,6 +16,7 @@ import {
   GHOST_NAME,
   MAIL_PASSWORD,
   MAIL_SECRET,
+  IMAGE_PULL_SECRET,
   SQLD_ADMIN_KEY,
   SQLD_ADMIN_SECRET,
   SQLD_AUTH_SECRET,
@@ -252,6 +253,8 @@ export interface SecretValues<V> {
   backupKey?: { accessKeyId: V; secretAccessKey: V } | undefined;
   /** sqld's admin API key, when Prometheus scrapes its metrics. */
   adminKey?: V | undefined;
+  /** A private registry's login as `.dockerconfigjson` (infra/images.ts dockerConfigJson). */
+  imagePull?: V | undefined;
 }
 
 export type CreatorSecret<V> = Omit<ISecret, "stringData"> & { stringData: Record<string, V> };
@@ -262,18 +265,19 @@ export type CreatorSecret<V> = Omit<ISecret, "stringData"> & { stringData: Recor
  * the same Secrets and keys.
  */
 export function creatorSecrets<V>(creator: Owner, values: SecretValues<V>): CreatorSecret<V>[] {
-  const secret = (name: string, stringData: Record<string, V>, reader: "ghost" | "sqld" = "sqld"): CreatorSecret<V> => ({
+  const secret = (name: string, stringData: Record<string, V>, reader: "ghost" | "sqld" = "sqld", type = "Opaque"): CreatorSecret<V> => ({
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, reader) },
-    type: "Opaque",
+    type,
     stringData,
   });
-  const { sqld, mailPassword, backupKey, adminKey } = values;
+  const { sqld, mailPassword, backupKey, adminKey, imagePull } = values;
   return [
     secret(SQLD_AUTH_SECRET, { [SQLD_PUBLIC_KEY]: sqld.publicKeyPem, [SQLD_TOKEN]: sqld.token }),
     ...(mailPassword === undefined ? [] : [secret(MAIL_SECRET, { [MAIL_PASSWORD]: mailPassword }, "ghost")]),
     ...(adminKey === undefined ? [] : [secret(SQLD_ADMIN_SECRET, { [SQLD_ADMIN_KEY]: adminKey })]),
+    ...(imagePull === undefined ? [] : [secret(IMAGE_PULL_SECRET, { ".dockerconfigjson": imagePull }, "ghost", "kubernetes.io/dockerconfigjson")]),
     ...(backupKey === undefined
       ? []
       : [secret(BACKUP_SECRET, { [BACKUP_KEY_ID]: backupKey.accessKeyId, [BACKUP_SECRET_KEY]: backupKey.secretAccessKey })]),

@@ -35,6 +35,8 @@ export const MAIL_PASSWORD = "smtp-password";
 /** sqld's admin API key (infra/sqld-auth.ts), in each creator namespace for sqld and in the monitoring namespace for Prometheus. */
 export const SQLD_ADMIN_SECRET = "sqld-admin";
 export const SQLD_ADMIN_KEY = "admin-auth-key";
+/** A private registry's login (type kubernetes.io/dockerconfigjson), when images.pullSecret is set. */
+export const IMAGE_PULL_SECRET = "image-pull";
 
 /** One volume per creator, mounted in both containers. */
 export const DATA_PATH = "/var/lib/creator";
@@ -50,7 +52,7 @@ const SQLD_UID = 666;
 export interface GhostPodInput {
   owner: Owner;
   plan: Plan;
-  images: { ghost: string; sqld: string };
+  images: { ghost: string; sqld: string; pullSecret: boolean };
   /** Ghost's canonical URL. */
   url: string;
   /** Host header for probes, so Ghost answers as it would for its own site. */
@@ -220,6 +222,7 @@ export function ghostDeployment(input: GhostPodInput): IDeployment {
         metadata: { labels },
         spec: {
           serviceAccountName: "ghost",
+          ...(input.images.pullSecret ? { imagePullSecrets: [{ name: IMAGE_PULL_SECRET }] } : {}),
           automountServiceAccountToken: false,
           priorityClassName: "creator-site",
           // No environment variables for every Service in the namespace.

@@ -105,3 +105,16 @@ describe("ghostEnvironment", () => {
     expect(() => ghostEnvironment({ ...OPTS, heapMb: 96 })).toThrow(/heapMb: 96 is invalid.*first boot runs out of heap/);
   });
 });
+
+describe("the published image", () => {
+  it("is pinned in one place, under the tag of what it contains", async () => {
+    const { GHOST_IMAGE_TAG, PUBLISHED_GHOST_IMAGE } = await import("../../infra/ghost/contract.ts");
+    expect(PUBLISHED_GHOST_IMAGE.tag).toBe(GHOST_IMAGE_TAG);
+    if (PUBLISHED_GHOST_IMAGE.digest !== null) {
+      expect(PUBLISHED_GHOST_IMAGE.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(GHOST_IMAGE).toBe(`${PUBLISHED_GHOST_IMAGE.repository}:${GHOST_IMAGE_TAG}@${PUBLISHED_GHOST_IMAGE.digest}`);
+    } else {
+      expect(GHOST_IMAGE).toBe(`${PUBLISHED_GHOST_IMAGE.repository}:${GHOST_IMAGE_TAG}`);
+    }
+  });
+});

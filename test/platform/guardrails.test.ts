@@ -6,7 +6,7 @@ import type { ResourceValidationArgs } from "@pulumi/policy";
 import { describe, expect, it, vi } from "vitest";
 import { type Manifest, guardrailViolations } from "../../infra/platform/guardrails.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import { DEFAULT_IMAGES } from "../../infra/images.ts";
+import { resolveImages } from "../../infra/images.ts";
 import { renderCreator } from "../../infra/render/creator.ts";
 import { guardrailsPolicy, validateGuardrails } from "../../policy/guardrails-policy.ts";
 import { resolvedConfig } from "../support/config.ts";
@@ -19,7 +19,7 @@ const rendered = config.creators.map((creator) =>
     platform: config.platform,
     ingress: clusterFacts(config.cluster).ingress,
     storage: config.storage,
-    images: DEFAULT_IMAGES,
+    images: resolveImages({}),
     monitoring: true,
   }),
 );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ResolvedConfig } from "../../infra/config/validate.ts";
-import { DEFAULT_IMAGES } from "../../infra/images.ts";
+import { DEFAULT_IMAGES, resolveImages } from "../../infra/images.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
 import { type RenderedCreator, renderCreator } from "../../infra/render/creator.ts";
 import type { IContainer, IDeployment, IIngress, INetworkPolicy, IResourceQuota, KubeObject } from "../../infra/render/objects.ts";
@@ -17,7 +17,7 @@ function render(config: ResolvedConfig, id: string): RenderedCreator {
     platform: config.platform,
     ingress: clusterFacts(config.cluster).ingress,
     storage: config.storage,
-    images: DEFAULT_IMAGES,
+    images: resolveImages({}),
     monitoring: config.monitoring.enabled,
   });
 }
@@ -336,7 +336,7 @@ describe("lifecycle and TLS modes", () => {
     const plan = config.plans.starter;
     if (!creator || !plan) throw new Error("fixture");
     const backups = { bucket: "creator-backups", endpoint: "https://us-east-1.linodeobjects.com", region: "us-east" };
-    const input = { creator, plan, platform: config.platform, ingress: clusterFacts(config.cluster).ingress, storage: config.storage, images: DEFAULT_IMAGES, monitoring: false };
+    const input = { creator, plan, platform: config.platform, ingress: clusterFacts(config.cluster).ingress, storage: config.storage, images: resolveImages({}), monitoring: false };
     const sqld = (r: RenderedCreator) => one(r, "Deployment", "ghost").spec?.template.spec?.initContainers?.[0];
     const on = sqld(renderCreator({ ...input, backups }));
     expect(on?.args).toContain("--enable-bottomless-replication");
