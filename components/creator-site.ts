@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type CreatorInput, type CreatorSecret, creatorSecrets, renderCreator } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
+import { dockerConfigJson } from "../infra/images.ts";
 import { signSqldToken, sqldAdminKey, sqldKeyPair } from "../infra/sqld-auth.ts";
 
 export interface CreatorSiteArgs extends CreatorInput {
@@ -19,6 +20,8 @@ export interface CreatorSiteArgs extends CreatorInput {
   sqldKeySeed: string;
   /** The platform's SMTP password, when platform.mail is set. */
   smtpPassword?: string;
+  /** A private registry's login, when images.pullSecret is set. */
+  imagePull?: { registry: string; username: string; password: string };
   /** The key for `backups` (the bucket of continuous backups). */
   backupCredentials?: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
 }
@@ -52,11 +55,28 @@ const REGISTRARS: Record<string, Registrar> = {
 /** Kinds that hold the creator's data: deleting the component (retiring a creator) leaves them in the cluster. */
 const RETAINED = new Set(["Namespace", "PersistentVolumeClaim"]);
 /**
+ * A creator's volume keeps the size it was created with. The API server refuses
+ * to shrink a claim ("field can not be less than previous value") and to grow
+ * one whose StorageClass does not allow expansion (local-path's does not), so a
+ * plan change would fail `pulumi up` half-way; growing a volume is an explicit
+ * operation (README: change a creator's plan).
+ */
+const IGNORED_CHANGES: Record<string, string[]> = { PersistentVolumeClaim: ["spec.resources.requests.storage"] };
+/**
  * Kinds Pulumi should not wait on. The Deployment's rollout already proves the
  * site is up; a Service of a suspended site never gets endpoints, and an
  * Ingress's status depends on the controller publishing it.
  */
 const SKIP_AWAIT = new Set(["Service", "Ingress"]);
+/**
+ * Kinds whose Pods read the namespace's other objects. They are created after
+ * the ServiceAccount, Secrets, ConfigMaps, quota and LimitRange: a ReplicaSet
+ * whose ServiceAccount does not exist yet is refused by the API server
+ * (FailedCreate, "error looking up service account"), and a Pod admitted before
+ * the LimitRange misses its defaults. Not after the volume claim: on a
+ * WaitForFirstConsumer class it binds only once a Pod uses it.
+ */
+const WORKLOADS = new Set(["Deployment", "HorizontalPodAutoscaler"]);
 
 export class CreatorSite extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
@@ -75,6 +95,9 @@ export class CreatorSite extends pulumi.ComponentResource {
         token: key.apply((k) => signSqldToken(k.privateKeyPem, { access: "rw" })),
       },
       mailPassword: args.platform.mail && args.smtpPassword ? pulumi.secret(args.smtpPassword) : undefined,
+      imagePull: args.imagePull
+        ? pulumi.secret(dockerConfigJson(args.imagePull.registry, args.imagePull.username, args.imagePull.password))
+        : undefined,
       adminKey: args.monitoring ? pulumi.secret(args.sqldKeySeed).apply(sqldAdminKey) : undefined,
       backupKey:
         args.backups && args.backupCredentials
@@ -88,7 +111,13 @@ export class CreatorSite extends pulumi.ComponentResource {
     const [namespaceObject, ...namespaced] = rendered.objects;
     if (!namespaceObject) throw new Error(`${name}: the renderer returned no objects`);
     const namespace = this.register(name, namespaceObject, []);
-    for (const object of [...namespaced, ...secrets]) this.register(name, object, [namespace]);
+    const objects = [...namespaced, ...secrets];
+    const supporting = objects
+      .filter((o) => !WORKLOADS.has(o.kind))
+      .map((o) => ({ kind: o.kind, resource: this.register(name, o, [namespace]) }))
+      .filter((o) => o.kind !== "PersistentVolumeClaim")
+      .map((o) => o.resource);
+    for (const object of objects.filter((o) => WORKLOADS.has(o.kind))) this.register(name, object, [namespace, ...supporting]);
 
     this.namespace = pulumi.output(rendered.namespace);
     this.urls = pulumi.output(rendered.urls);
@@ -120,6 +149,7 @@ export class CreatorSite extends pulumi.ComponentResource {
         parent: this,
         dependsOn,
         retainOnDelete: RETAINED.has(object.kind),
+        ignoreChanges: IGNORED_CHANGES[object.kind],
         customTimeouts: object.kind === "Deployment" ? { create: "15m", update: "15m" } : undefined,
       },
     );

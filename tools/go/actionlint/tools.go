@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins the main packages this wrapper builds, so that
+// `go mod tidy` keeps them and their dependencies in go.mod and go.sum.
+package tools
+
+import (
+	_ "github.com/rhysd/actionlint/cmd/actionlint"
+)
