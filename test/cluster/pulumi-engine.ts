@@ -29,6 +29,8 @@ export interface RunResult {
 }
 
 export interface PulumiWorkspace {
+  /** The file backend's directory (the stack's state is a JSON file under it). */
+  state: string;
   dir: string;
   /** The project copy (`pulumi` runs here). */
   project: string;
@@ -36,7 +38,7 @@ export interface PulumiWorkspace {
   stackFile: string;
   env: NodeJS.ProcessEnv;
   /** `pulumi <args…> --stack <stack> --non-interactive`, capturing output. */
-  pulumi(args: string[], options?: { stack?: boolean; timeoutMs?: number }): Promise<RunResult>;
+  pulumi(args: string[], options?: { stack?: boolean; timeoutMs?: number; onSpawn?: (pid: number) => void }): Promise<RunResult>;
   /** Replaces the keys under `config:` given here (namespaced), keeping the rest (encryptionsalt, secure values). */
   setConfig(config: Record<string, unknown>): void;
   remove(): void;
@@ -64,10 +66,18 @@ export async function pulumiBinaries(): Promise<Record<(typeof PULUMI_TOOLS)[num
   return paths as Record<(typeof PULUMI_TOOLS)[number], string>;
 }
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  onSpawn?: (pid: number) => void,
+): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -116,7 +126,7 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Pulumi
 
   const pulumi: PulumiWorkspace["pulumi"] = (args, opts = {}) => {
     const stackArgs = opts.stack === false ? [] : ["--stack", options.stack];
-    return run(binaries.pulumi, [...args, ...stackArgs, "--non-interactive"], project, env, opts.timeoutMs ?? 900_000);
+    return run(binaries.pulumi, [...args, ...stackArgs, "--non-interactive"], project, env, opts.timeoutMs ?? 900_000, opts.onSpawn);
   };
   const setConfig = (config: Record<string, unknown>) => {
     const doc = parseDocument(existsSync(stackFile) ? readFileSync(stackFile, "utf8") : "config: {}\n");
@@ -131,7 +141,17 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Pulumi
     const set = await pulumi(["config", "set", "--secret", key, value]);
     if (set.code !== 0) throw new Error(`pulumi config set --secret ${key} failed:\n${set.stderr}`);
   }
-  return { dir, project, stack: options.stack, stackFile, env, pulumi, setConfig, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    state: join(dir, "state"),
+    project,
+    stack: options.stack,
+    stackFile,
+    env,
+    pulumi,
+    setConfig,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export { PROJECT };
