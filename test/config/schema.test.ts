@@ -222,3 +222,10 @@ describe("the sqld key seed", () => {
     expect(() => validateStackConfig(rawConfig({ sqldKeySeed: "short" }), "t")).toThrow(/sqldKeySeed: at least 32 characters/);
   });
 });
+
+describe("Civo's API allow-list", () => {
+  it("is refused, since @pulumi/civo 1.0.7 cannot attach a firewall to a cluster", () => {
+    const civo = { provider: "civo", region: "LON1", kubernetesVersion: "1.30.5-k3s1", apiAllowedCidrs: ["203.0.113.0/24"], nodePools: [{ name: "a", size: "g4s.kube.large" }] };
+    expect(() => validateStackConfig(rawConfig({ cluster: civo }), "t")).toThrow(/cluster\.apiAllowedCidrs: cannot be enforced on Civo/);
+  });
+});

@@ -66,6 +66,20 @@ describe.each(stacks)("npm run plan -- --stack %s", (stack) => {
       .filter(([type]) => type.startsWith("kubernetes:") && !type.includes(":helm.sh/") && !type.includes(":yaml/"))
       .reduce((sum, [, n]) => sum + n, 0);
     expect(objects).toBe(kubeResources);
+
+    // Every chart and remote manifest, as the provider will be given it (enough for `helm template`).
+    const charts = readdirSync(join(out, "charts")).sort();
+    const remote = Object.entries(report.resources)
+      .filter(([type]) => type === "kubernetes:helm.sh/v4:Chart" || type === "kubernetes:yaml/v2:ConfigGroup")
+      .reduce((sum, [, n]) => sum + n, 0);
+    expect(charts).toHaveLength(remote);
+    for (const file of charts) {
+      const release = parseAllDocuments(readFileSync(join(out, "charts", file), "utf8"))[0]?.toJS() as Record<string, unknown>;
+      expect(`${String(release.release)}.yaml`).toBe(file);
+      if (release.files) continue;
+      for (const key of ["chart", "repository", "version", "namespace"]) expect(typeof release[key], `${file}: ${key}`).toBe("string");
+      expect(typeof release.values).toBe("object");
+    }
   });
 });
 
