@@ -6,7 +6,9 @@ import Table from "cli-table3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT_FAILED, EXIT_OK, UsageError, addSourceOptions, intOption, progressBar, type SourceOptions } from "./cli-common.ts";
+import { EXIT_FAILED, EXIT_OK, InputError, UsageError, addSourceOptions, intOption, progressBar, type SourceOptions } from "./cli-common.ts";
+import { fileProblem } from "./attach-batches.ts";
+import { notGhostReason } from "./in-use.ts";
 import { resolveCreators, type CreatorSource, type FileCreator, type UrlCreator } from "./creators.ts";
 import { describeFile, type Manifest } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
@@ -45,8 +47,15 @@ export async function backupCreators(
   const one = async (c: FileCreator | UrlCreator): Promise<void> => {
     const local = join(staging, `${c.id}.db`);
     try {
+      if (source.kind === "files") {
+        const notGhost = fileProblem((c as FileCreator).path) ?? notGhostReason((c as FileCreator).path, options.busyTimeoutMs);
+        if (notGhost) throw new Error(notGhost);
+      }
       const taken: SnapshotTaken =
         source.kind === "files" ? snapshotFile(c as FileCreator, local, options.busyTimeoutMs) : await snapshotEndpoint(c as UrlCreator, local);
+      // What an endpoint sent must be a Ghost database too, not an empty one.
+      const copied = notGhostReason(local);
+      if (copied) throw new Error(copied.replace(local, `the copy of ${c.id}`));
       const keys = snapshotKeys(snapshot, c.id);
       const manifest: Manifest = { format: 1, creator: c.id, ...taken, file: keys.db, ...describeFile(local) };
       await store.putFile(keys.db, local);
@@ -81,6 +90,9 @@ export async function runBackup(o: BackupOptions, out: NodeJS.WritableStream): P
   if (!o.to) throw new UsageError("--to: where to put the snapshot is required");
   const store = openStore(o.to, "--to", o);
   const source = resolveCreators(o);
+  if (source.creators.length === 0) {
+    throw new InputError(`nothing to back up: ${o.dir !== undefined ? `${o.dir} has no <creator-id>.db files` : "the source names no creators"}`);
+  }
   const bar = progressBar(source.creators.length, "backup", o.json === true);
   let result: BackupResult;
   try {

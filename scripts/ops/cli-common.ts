@@ -9,6 +9,9 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /** Bad arguments: reported before anything is done, exit code 2. */
+/** Input that is well-formed but cannot be acted on (an empty source, a database in use): exit 1. */
+export class InputError extends Error {}
+
 export class UsageError extends Error {
   override name = "UsageError";
 }

@@ -13,6 +13,7 @@ import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOpt
 import { errorMessage } from "./outcome.ts";
 import { snapshotKeys } from "./backup.ts";
 import { isCreatorId } from "./stack-file.ts";
+import { inUseReason } from "./in-use.ts";
 
 /** The files SQLite keeps beside a database. */
 const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
@@ -63,6 +64,9 @@ export async function restoreOne(store: ObjectStore, manifest: Manifest, target:
   mkdirSync(dirname(target), { recursive: true });
   try {
     await fetchVerified(store, manifest, staging);
+    // Never overridden by --force: replacing a database under its writer loses that writer's transaction.
+    const busy = existsSync(target) ? inUseReason(target) : undefined;
+    if (busy) throw new Error(busy);
     const decision = decideRestore({ targetModifiedMs: lastModifiedMs(target), takenAt: manifest.takenAt, force });
     if (decision.action === "refuse") throw new Error(decision.reason);
     let replaced: string | null = null;
@@ -167,12 +171,13 @@ export function restoreCommand(): Command {
     .option("--all", "restore every creator in the snapshot")
     .option("--dir <path>", "target: a directory of <creator-id>.db files")
     .option("--path-template <path>", "target: each creator's database file, e.g. '/mnt/sqld/{id}/dbs/default/data'")
-    .option("--force", "replace a database even if it changed after the snapshot (the replaced file is still kept)")
+    .option("--force", "replace a database even if it changed after the snapshot (the replaced file is still kept); never one in use")
     .option("--json", "print the restored and failed creators as JSON");
   addStoreOptions(cmd);
   cmd.addHelpText(
     "after",
     `${STORE_HELP} Snapshots are downloaded to a temporary file and verified there.\n\n` +
+      "A database another process holds open (its -wal, -shm or -journal included), or one with a hot journal, is never replaced, --force or not.\n\n" +
       "Exit codes: 0 all restored, 1 some creator failed or the store could not be used (nothing replaced), 2 bad arguments.\n\n" +
       "Examples:\n  npm run ops -- restore --from ./backups --snapshot latest --all --dir ./dbs\n" +
       "  npm run ops -- restore --from s3://creator-backups/eu --s3-endpoint https://eu-central-1.linodeobjects.com --creator alice --dir ./dbs",

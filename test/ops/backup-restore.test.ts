@@ -104,7 +104,8 @@ describe("backup and restore", () => {
     expect(ops(["backup", "--dir", dir, "--to", store, "--json"]).code).toBe(0);
     const target = join(dir, "creator-0001.db");
     // Restoring an unchanged database is allowed and replaces it.
-    expect(ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir]).code).toBe(0);
+    const first = ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
     const db = new Database(target);
     db.exec("INSERT INTO tags (id, name, slug, created_at) VALUES ('new', 'new', 'new-tag', '2026-12-01 00:00:00')");
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -115,7 +115,7 @@ describe("move", () => {
       const euBefore = readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8");
       const failed = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", join(t.dir, "backups")]);
       expect(failed.code).toBe(1);
-      expect(failed.stdout).toMatch(/backup failed: file is not a database; nothing was changed/);
+      expect(failed.stdout).toMatch(/backup failed: \S+creator-0002.db is not a database \(no SQLite header\); nothing was changed/);
       expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(euBefore);
     } finally {
       t.cleanup();
