@@ -4,7 +4,7 @@
 // of one copy per attached schema, and each creator's rows are handed on as soon
 // as that creator is complete. A file that cannot be attached or read fails alone.
 import Database from "libsql";
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from "node:fs";
 import { qualifyTables } from "./qualify-sql.ts";
 import { RefusedSqlError, asSubquery, type ReadOnlyQuery } from "./read-only-sql.ts";
 import { CREATOR_COLUMN, errorMessage, type CreatorOutcome } from "./outcome.ts";
@@ -27,6 +27,33 @@ const SLOT = "__slot";
 /** A read-only SQLite URI for a path (%, ? and # escaped). */
 export function readOnlyUri(path: string): string {
   return `file:${path.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}?mode=ro`;
+}
+
+/** True when the file's header says WAL mode (read and write versions 2: sqlite.org/fileformat.html). */
+function isWalMode(path: string): boolean {
+  const header = Buffer.alloc(20);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * How analytics opens a database without leaving a trace beside it. A read-only
+ * connection to a WAL-mode database creates its -wal and -shm files when they are
+ * missing (and leaves them: it may not checkpoint). Missing, they mean no
+ * connection is open, so the file is read as immutable and nothing is created.
+ * With a writer live (-wal present) the reader joins its shared memory as any
+ * reader must; no file is created or removed either way.
+ */
+export function traceFreeUri(path: string): string {
+  const idle = isWalMode(path) && !existsSync(`${path}-wal`) && !existsSync(`${path}-shm`);
+  return idle ? `${readOnlyUri(path)}&immutable=1` : readOnlyUri(path);
 }
 
 const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
@@ -113,7 +140,7 @@ export class AttachedQuery {
     // One exec attaches the whole batch; when one ATTACH fails, the ones before it stand.
     while (pending.length > 0) {
       try {
-        this.db.exec(pending.map((s) => `ATTACH ${sqlString(readOnlyUri(paths.get(s.creator) as string))} AS ${s.alias};`).join("\n"));
+        this.db.exec(pending.map((s) => `ATTACH ${sqlString(traceFreeUri(paths.get(s.creator) as string))} AS ${s.alias};`).join("\n"));
         slots.push(...pending);
         pending = [];
       } catch (e) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateCreatorDb, generateCreatorDbs, type GeneratedCounts } from "./fixtures/ghost-db.ts";
 import { ROOT, ops, tempDir } from "./helpers.ts";
@@ -169,6 +169,29 @@ describe("analytics over a directory of creator databases", () => {
       expect(ops(["analytics"]).stderr).toMatch(/exactly one of --dir/);
     } finally {
       d.cleanup();
+    }
+  });
+});
+
+describe("analytics leaves its source directory as it was", () => {
+  const listing = (dir: string) =>
+    readdirSync(dir)
+      .sort()
+      .map((f) => `${f} ${statSync(join(dir, f)).size} ${statSync(join(dir, f)).mtimeMs}`);
+
+  test("no -wal or -shm appears beside idle WAL databases, and no file changes", async () => {
+    const t = tempDir("untouched");
+    try {
+      generateCreatorDbs(t.dir, 4, { seed: 77 });
+      const before = listing(t.dir);
+      const dirMtime = statSync(t.dir).mtimeMs;
+      const r = ops(["analytics", "--dir", t.dir, "--report", "overview", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).rows).toHaveLength(4);
+      expect(listing(t.dir)).toEqual(before);
+      expect(statSync(t.dir).mtimeMs).toBe(dirMtime);
+    } finally {
+      t.cleanup();
     }
   });
 });
