@@ -10,11 +10,15 @@ import { EXIT_FAILED, EXIT_OK, InputError, UsageError, addSourceOptions, intOpti
 import { fileProblem } from "./attach-batches.ts";
 import { notGhostReason } from "./in-use.ts";
 import { resolveCreators, type CreatorSource, type FileCreator, type UrlCreator } from "./creators.ts";
-import { describeFile, type Manifest } from "./manifest.ts";
+import { describeFile, readBackupKey, signManifest, type Manifest } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
 import { errorMessage } from "./outcome.ts";
 import { mapConcurrent } from "./pool.ts";
 import { snapshotEndpoint, snapshotFile, type SnapshotTaken } from "./snapshot.ts";
+
+export const KEY_FILE_HELP =
+  "the operators' backup key (at least 32 bytes; default $OPS_BACKUP_KEY_FILE): backup signs each manifest with it (HMAC-SHA256), " +
+  "restore refuses a manifest that does not match; keep it away from the backups";
 
 export interface BackupResult {
   snapshot: string;
@@ -37,7 +41,7 @@ export const snapshotKeys = (snapshot: string, creator: string): { db: string; m
 export async function backupCreators(
   source: CreatorSource,
   store: ObjectStore,
-  options: { busyTimeoutMs: number; concurrency: number; onDone?: () => void; now?: Date },
+  options: { busyTimeoutMs: number; concurrency: number; onDone?: () => void; now?: Date; key?: Buffer | undefined },
 ): Promise<BackupResult> {
   let snapshot = snapshotId(options.now ?? new Date());
   const existing = await store.list("");
@@ -57,7 +61,8 @@ export async function backupCreators(
       const copied = notGhostReason(local);
       if (copied) throw new Error(copied.replace(local, `the copy of ${c.id}`));
       const keys = snapshotKeys(snapshot, c.id);
-      const manifest: Manifest = { format: 1, creator: c.id, ...taken, file: keys.db, ...describeFile(local) };
+      const described: Manifest = { format: 1, creator: c.id, ...taken, file: keys.db, ...describeFile(local) };
+      const manifest = options.key ? signManifest(described, options.key) : described;
       await store.putFile(keys.db, local);
       // The manifest last: a snapshot without its manifest is never listed as restorable.
       await store.putText(keys.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -81,6 +86,7 @@ export async function backupCreators(
 
 export interface BackupOptions extends SourceOptions, StoreOptions {
   to: string;
+  keyFile?: string;
   json?: boolean;
   concurrency: number;
   busyTimeout: number;
@@ -96,7 +102,8 @@ export async function runBackup(o: BackupOptions, out: NodeJS.WritableStream): P
   const bar = progressBar(source.creators.length, "backup", o.json === true);
   let result: BackupResult;
   try {
-    result = await backupCreators(source, store, { busyTimeoutMs: o.busyTimeout, concurrency: o.concurrency, onDone: () => bar.tick() });
+    const key = readBackupKey(o.keyFile);
+    result = await backupCreators(source, store, { busyTimeoutMs: o.busyTimeout, concurrency: o.concurrency, onDone: () => bar.tick(), key });
   } finally {
     bar.stop();
   }
@@ -120,6 +127,7 @@ export function backupCommand(): Command {
     )
     .requiredOption("--to <store>", "the backup store: a local directory or s3://bucket/prefix")
     .option("--json", "print the snapshot id, the manifests and the failures as JSON")
+    .option("--key-file <path>", KEY_FILE_HELP)
     .addOption(intOption("--concurrency <n>", "sqld endpoints backed up at once", 4))
     .addOption(intOption("--busy-timeout <ms>", "how long to wait for a locked database file", 5000, 0));
   addSourceOptions(cmd);

@@ -1,8 +1,9 @@
 // The manifest stored beside each creator's snapshot, and the facts it holds
 // about a database file: size, sha256, rows per table.
 import Database from "libsql";
-import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { UsageError } from "./cli-common.ts";
 import { z } from "zod";
 import { readOnlyUri } from "./attach-batches.ts";
 
@@ -18,6 +19,12 @@ export const manifestSchema = z.object({
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   tables: z.record(z.string(), z.number().int().nonnegative()),
+  /**
+   * HMAC-SHA256 of the rest of the manifest with the operators' backup key (--key-file),
+   * which is never stored with the backups: whoever alters a snapshot and its manifest
+   * together cannot make this match.
+   */
+  hmac: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -34,6 +41,51 @@ export function parseManifest(text: string, key: string): Manifest {
     throw new Error(`${key}: ${issue?.path.join(".") || "manifest"}: ${issue?.message}`);
   }
   return m.data;
+}
+
+/** The manifest's fields in one fixed order, without its HMAC: what the HMAC covers. */
+function signedText(m: Manifest): string {
+  const { hmac: _hmac, ...rest } = m;
+  const sorted = (v: unknown): unknown =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+      : v;
+  return JSON.stringify(sorted(rest));
+}
+
+export function signManifest(m: Manifest, key: Buffer): Manifest {
+  return { ...m, hmac: createHmac("sha256", key).update(signedText(m)).digest("hex") };
+}
+
+/**
+ * Checks a manifest's HMAC. With a key, a manifest must carry a matching HMAC
+ * (one without it was stripped or made unkeyed); without a key, a keyed manifest
+ * cannot be checked and is refused too.
+ */
+export function verifyManifest(m: Manifest, key: Buffer | undefined, where: string): void {
+  if (!key) {
+    if (m.hmac) throw new Error(`${where}: this backup is keyed: give --key-file to check it before restoring`);
+    return;
+  }
+  if (!m.hmac) throw new Error(`${where}: the manifest has no keyed digest (hmac): it was not made with this key, or it was altered`);
+  const expected = signManifest(m, key).hmac as string;
+  if (!timingSafeEqual(Buffer.from(expected, "hex"), Buffer.from(m.hmac, "hex"))) {
+    throw new Error(`${where}: the manifest's keyed digest does not match: the snapshot or its manifest was altered, or the key is another`);
+  }
+}
+
+/** The operators' backup key: the bytes of --key-file (or $OPS_BACKUP_KEY_FILE), at least 32. */
+export function readBackupKey(path: string | undefined): Buffer | undefined {
+  const file = path ?? process.env.OPS_BACKUP_KEY_FILE;
+  if (!file) return undefined;
+  let key: Buffer;
+  try {
+    key = readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`--key-file: cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (key.length < 32) throw new UsageError(`--key-file: ${file} holds ${key.length} bytes; a backup key needs at least 32 (openssl rand -out <file> 32)`);
+  return key;
 }
 
 export function sha256File(path: string): string {

@@ -5,8 +5,8 @@ import { Command } from "commander";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { EXIT_FAILED, EXIT_OK, DEFAULT_STACKS_DIR, UsageError } from "./cli-common.ts";
 import { fillTemplate, resolveCreators, type CreatorSource } from "./creators.ts";
-import { backupCreators } from "./backup.ts";
-import { countRows, rowCountDifferences, sha256File } from "./manifest.ts";
+import { KEY_FILE_HELP, backupCreators } from "./backup.ts";
+import { countRows, readBackupKey, rowCountDifferences, sha256File } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type StoreOptions } from "./object-store.ts";
 import { restoreOne } from "./restore.ts";
 import { projectKeys, stackConfigOf } from "../../infra/config/stack-file.ts";
@@ -30,6 +30,7 @@ export interface MoveOptions extends StoreOptions {
   force?: boolean;
   json?: boolean;
   busyTimeout: number;
+  keyFile?: string;
 }
 
 export interface MoveResult {
@@ -100,7 +101,7 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
   const store = openStore(o.backupTo, "--backup-to", o);
 
   // 2. Back up from the source.
-  const backup = await backupCreators(source, store, { busyTimeoutMs: o.busyTimeout, concurrency: 1 });
+  const backup = await backupCreators(source, store, { busyTimeoutMs: o.busyTimeout, concurrency: 1, key: readBackupKey(o.keyFile) });
   const manifest = backup.backedUp[0];
   if (!manifest) {
     out.write(`move ${id}: backup failed: ${backup.failed[0]?.error ?? "unknown"}; nothing was changed\n`);
@@ -157,6 +158,7 @@ export function moveCommand(): Command {
     .requiredOption("--backup-to <store>", "backup store for the snapshot that carries the data (kept afterwards): a local directory or s3://bucket/prefix")
     .option("--force", "replace an existing target database even if newer (it is kept as .replaced-<time>)")
     .option("--json", "print the result and the manual steps as JSON")
+    .option("--key-file <path>", KEY_FILE_HELP)
     .option("--busy-timeout <ms>", "how long to wait for a locked source file", (v: string) => Number(v), 5000);
   addStoreOptions(cmd);
   cmd.addHelpText("after", `${STORE_HELP}\n\nExit codes: 0 moved, 1 the data step failed (stack files untouched), 2 bad arguments.\n\nExample:\n  npm run ops -- move alice --from-stack eu --to-stack us --from-dir /mnt/eu --to-dir /mnt/us --backup-to ./backups`);

@@ -6,12 +6,12 @@ import { Command } from "commander";
 import Table from "cli-table3";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { EXIT_FAILED, EXIT_OK, UsageError, progressBar } from "./cli-common.ts";
+import { EXIT_FAILED, EXIT_OK, InputError, UsageError, progressBar } from "./cli-common.ts";
 import { fillTemplate } from "./creators.ts";
-import { countRows, integrityCheck, parseManifest, rowCountDifferences, sha256File, type Manifest } from "./manifest.ts";
+import { countRows, integrityCheck, parseManifest, readBackupKey, rowCountDifferences, sha256File, verifyManifest, type Manifest } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
 import { errorMessage } from "./outcome.ts";
-import { snapshotKeys } from "./backup.ts";
+import { KEY_FILE_HELP, snapshotKeys } from "./backup.ts";
 import { isCreatorId } from "./stack-file.ts";
 import { inUseReason } from "./in-use.ts";
 
@@ -90,7 +90,7 @@ export async function listSnapshots(store: ObjectStore): Promise<string[]> {
   return (await store.list("")).filter((k) => k.endsWith("/")).map((k) => k.slice(0, -1)).filter((k) => /^\d{8}T\d{6}Z/.test(k));
 }
 
-export async function readManifests(store: ObjectStore, snapshot: string, creators: readonly string[] | "all"): Promise<Manifest[]> {
+export async function readManifests(store: ObjectStore, snapshot: string, creators: readonly string[] | "all", backupKey?: Buffer): Promise<Manifest[]> {
   // Listed first, so that an unreachable store is not reported as a missing manifest.
   const keys = new Set((await store.list(`${snapshot}/`)).filter((k) => k.endsWith(".manifest.json")));
   const ids = creators === "all" ? [...keys].map((k) => k.slice(snapshot.length + 1, -".manifest.json".length)) : creators;
@@ -101,6 +101,11 @@ export async function readManifests(store: ObjectStore, snapshot: string, creato
     const text = await store.getText(key);
     const m = parseManifest(text, key);
     if (m.creator !== id) throw new UsageError(`${key}: names creator ${m.creator}, not ${id}`);
+    try {
+      verifyManifest(m, backupKey, key);
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
     manifests.push(m);
   }
   return manifests;
@@ -115,6 +120,7 @@ export interface RestoreOptions extends StoreOptions {
   pathTemplate?: string;
   force?: boolean;
   json?: boolean;
+  keyFile?: string;
 }
 
 export async function resolveSnapshot(store: ObjectStore, wanted: string): Promise<string> {
@@ -131,7 +137,7 @@ export async function runRestore(o: RestoreOptions, out: NodeJS.WritableStream):
   for (const id of o.creator ?? []) if (!isCreatorId(id)) throw new UsageError(`--creator: "${id}" is not a creator id`);
   const store = openStore(o.from, "--from", o);
   const snapshot = await resolveSnapshot(store, o.snapshot);
-  const manifests = await readManifests(store, snapshot, o.all ? "all" : (o.creator as string[]));
+  const manifests = await readManifests(store, snapshot, o.all ? "all" : (o.creator as string[]), readBackupKey(o.keyFile));
   const target = (id: string): string => (o.dir !== undefined ? join(resolve(o.dir), `${id}.db`) : resolve(fillTemplate(o.pathTemplate as string, id, "--path-template")));
   const restored: Restored[] = [];
   const failed: Array<{ creator: string; error: string }> = [];
@@ -172,7 +178,8 @@ export function restoreCommand(): Command {
     .option("--dir <path>", "target: a directory of <creator-id>.db files")
     .option("--path-template <path>", "target: each creator's database file, e.g. '/mnt/sqld/{id}/dbs/default/data'")
     .option("--force", "replace a database even if it changed after the snapshot (the replaced file is still kept); never one in use")
-    .option("--json", "print the restored and failed creators as JSON");
+    .option("--json", "print the restored and failed creators as JSON")
+    .option("--key-file <path>", KEY_FILE_HELP);
   addStoreOptions(cmd);
   cmd.addHelpText(
     "after",

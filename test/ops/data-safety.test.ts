@@ -1,9 +1,11 @@
 // What the operations tools refuse, on real libSQL files with real writers in
 // other processes: restore never replaces a database in use (an open writer in
 // WAL or rollback-journal mode, a hot journal), --force or not; backup refuses
-// empty and non-Ghost files and an empty source directory.
+// empty and non-Ghost files and an empty source directory; a keyed manifest
+// shows a snapshot and manifest altered together.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "libsql";
 import { afterAll, describe, expect, test } from "vitest";
@@ -106,5 +108,40 @@ describe("backup refuses what is not a creator's database", () => {
     const r = ops(["backup", "--dir", dir, "--to", temp("empty-store")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nothing to back up: .* has no <creator-id>\.db files/);
+  });
+});
+
+describe("a keyed manifest", () => {
+  test("detects a snapshot and manifest altered together, and a stripped digest", () => {
+    const dir = temp("keyed");
+    generateCreatorDbs(dir, 1, { seed: 11 });
+    const keyFile = join(temp("key"), "backup.key");
+    writeFileSync(keyFile, randomBytes(32));
+    const store = temp("keyed-store");
+    expect(ops(["backup", "--dir", dir, "--to", store, "--key-file", keyFile]).code).toBe(0);
+    const [snapshot] = readdirSync(store);
+    const snap = join(store, snapshot as string, "creator-0001.db");
+    const manifestPath = join(store, snapshot as string, "creator-0001.manifest.json");
+    const dest = temp("keyed-dest");
+    expect(ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dest, "--key-file", keyFile]).code).toBe(0);
+
+    // Both altered: a row added to the snapshot, its sha256, size and row counts rewritten to match.
+    const db = new Database(snap);
+    db.exec("INSERT INTO tags (id, name, slug, created_at) VALUES ('evil', 'evil', 'evil', '2026-12-01 00:00:00')");
+    db.close();
+    const m = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, unknown> & { tables: Record<string, number> };
+    writeFileSync(manifestPath, JSON.stringify({ ...m, sha256: sha256File(snap), size: statSync(snap).size, tables: { ...m.tables, tags: (m.tables.tags ?? 0) + 1 } }));
+    const other = temp("keyed-other");
+    const altered = ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", other, "--key-file", keyFile]);
+    expect(altered.code).toBe(1);
+    expect(altered.stderr).toMatch(/keyed digest does not match: the snapshot or its manifest was altered/);
+    expect(readdirSync(other)).toEqual([]);
+    // Without the key, a keyed backup is not restored unchecked.
+    expect(ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", other]).stderr).toMatch(/this backup is keyed: give --key-file/);
+    // The digest removed: refused with the key.
+    const { hmac: _removed, ...stripped } = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, unknown>;
+    writeFileSync(manifestPath, JSON.stringify(stripped));
+    expect(ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", other, "--key-file", keyFile]).stderr).toMatch(/has no keyed digest/);
+    expect(readdirSync(other)).toEqual([]);
   });
 });
