@@ -10,12 +10,14 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type CreatorInput, type CreatorSecret, creatorSecrets, renderCreator } from "../infra/render/creator.ts";
+import { type CreatorInput, type CreatorSecret, creatorSecrets, opsTokenSecret, renderCreator } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
 import { dockerConfigJson } from "../infra/images.ts";
 import { signSqldToken, sqldAdminKey, sqldKeyPair } from "../infra/sqld-auth.ts";
 
 export interface CreatorSiteArgs extends CreatorInput {
+  /** The platform's ops namespace (PlatformAddons): the creator's read-only token for the ops tools lives there. */
+  opsNamespace: pulumi.Resource;
   /** The stack secret the creator's sqld key pair is derived from (infra/sqld-auth.ts). */
   sqldKeySeed: string;
   /** The platform's SMTP password, when platform.mail is set. */
@@ -118,6 +120,8 @@ export class CreatorSite extends pulumi.ComponentResource {
       .filter((o) => o.kind !== "PersistentVolumeClaim")
       .map((o) => o.resource);
     for (const object of objects.filter((o) => WORKLOADS.has(o.kind))) this.register(name, object, [namespace, ...supporting]);
+    // Read-only: the operations tools never hold a token that can write a creator's database.
+    this.register(name, opsTokenSecret(args.creator, key.apply((k) => signSqldToken(k.privateKeyPem, { access: "ro" }))), [args.opsNamespace]);
 
     this.namespace = pulumi.output(rendered.namespace);
     this.urls = pulumi.output(rendered.urls);

@@ -14,6 +14,7 @@ import { CLOUDFLARE_TOKEN_SECRET, clusterIssuers, wildcardCertificate } from "..
 import { clusterFacts } from "../infra/platform/cluster-facts.ts";
 import { alertRules, platformPodMonitors, sqldPodMonitor } from "../infra/platform/monitoring.ts";
 import { PRIORITY_CLASSES } from "../infra/platform/priorities.ts";
+import { opsAccess } from "../infra/platform/ops-access.ts";
 import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../infra/render/ghost-pod.ts";
 import { sqldAdminKey } from "../infra/sqld-auth.ts";
 
@@ -26,6 +27,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
   /** Creator sites depend on these: their pods name a PriorityClass. */
   public readonly priorityClasses: pulumi.Resource[];
   public readonly installed: string[];
+  /** Where the operations tools run and their read-only sqld tokens are kept. */
+  public readonly opsNamespace: pulumi.Resource;
 
   constructor(name: string, args: PlatformAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("creator-platform:platform:PlatformAddons", name, {}, opts);
@@ -53,7 +56,15 @@ export class PlatformAddons extends pulumi.ComponentResource {
       namespaces.set(ns, existing);
       return [existing];
     };
-    namespace(PLATFORM_NAMESPACES.ops);
+    const [ops] = namespace(PLATFORM_NAMESPACES.ops);
+    if (!ops) throw new Error("the ops namespace is the platform's own");
+    this.opsNamespace = ops;
+    // The ops tools' identity, the one reader of the creators' read-only tokens in its namespace.
+    const access = opsAccess();
+    const afterOps = { ...child, dependsOn: [ops] };
+    new k8s.core.v1.ServiceAccount(`${name}-ops-serviceaccount`, access.serviceAccount, afterOps);
+    new k8s.rbac.v1.Role(`${name}-ops-role`, access.role, afterOps);
+    new k8s.rbac.v1.RoleBinding(`${name}-ops-rolebinding`, access.roleBinding, afterOps);
     const installed = new Map<string, pulumi.Resource>();
     for (const addon of addons) {
       const needs = addon.manifestCreatesNamespace ? [] : namespace(addon.namespace);

@@ -117,6 +117,7 @@ export async function creatorPlatform(
         monitoring: config.monitoring.enabled,
         backups,
         sqldKeySeed: config.sqldKeySeed,
+        opsNamespace: addons.opsNamespace,
         ...(config.smtpPassword ? { smtpPassword: config.smtpPassword } : {}),
         ...(config.images.pullSecret && config.imagePullPassword
           ? { imagePull: { ...config.images.pullSecret, password: config.imagePullPassword } }

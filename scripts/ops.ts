@@ -2,7 +2,7 @@
 // Exit codes: 0 ok, 1 some creator failed, 2 bad arguments.
 import "./closed-pipe.ts";
 import { Command, CommanderError } from "commander";
-import { EXIT_USAGE, UsageError } from "./ops/cli-common.ts";
+import { EXIT_USAGE, InputError, UsageError } from "./ops/cli-common.ts";
 import { RefusedSqlError } from "./ops/read-only-sql.ts";
 import { StackFileError } from "./ops/stack-file.ts";
 import { StoreError } from "./ops/object-store.ts";
@@ -28,7 +28,7 @@ try {
   } else if (e instanceof UsageError || e instanceof RefusedSqlError || e instanceof StackFileError) {
     process.stderr.write(`error: ${e.message}\n`);
     process.exitCode = EXIT_USAGE;
-  } else if (e instanceof StoreError) {
+  } else if (e instanceof StoreError || e instanceof InputError) {
     // The backup store could not be used: nothing was replaced.
     process.stderr.write(`error: ${e.message}\n`);
     process.exitCode = 1;

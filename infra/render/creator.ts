@@ -17,6 +17,8 @@ import {
   MAIL_PASSWORD,
   MAIL_SECRET,
   IMAGE_PULL_SECRET,
+  OPS_TOKEN_KEY,
+  opsTokenSecretName,
   SQLD_ADMIN_KEY,
   SQLD_ADMIN_SECRET,
   SQLD_AUTH_SECRET,
@@ -24,6 +26,7 @@ import {
   SQLD_TOKEN,
   ghostDeployment,
 } from "./ghost-pod.ts";
+import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_PORT, networkPolicies } from "./network-policies.ts";
 import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";
@@ -241,6 +244,17 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
     }),
   ];
   return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
+}
+
+/** The creator's read-only sqld token for the operations tools, in the platform's ops namespace. */
+export function opsTokenSecret<V>(creator: Owner, token: V): CreatorSecret<V> {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: opsTokenSecretName(creator.id), namespace: PLATFORM_NAMESPACES.ops, labels: creatorLabels(creator, "sqld") },
+    type: "Opaque",
+    stringData: { [OPS_TOKEN_KEY]: token },
+  };
 }
 
 /** The secret values a creator's pod reads, as the component holds them (Pulumi secrets). */

@@ -35,6 +35,12 @@ export const MAIL_PASSWORD = "smtp-password";
 /** sqld's admin API key (infra/sqld-auth.ts), in each creator namespace for sqld and in the monitoring namespace for Prometheus. */
 export const SQLD_ADMIN_SECRET = "sqld-admin";
 export const SQLD_ADMIN_KEY = "admin-auth-key";
+/**
+ * The operations tools' read-only sqld token for a creator ({"a":"ro"}), kept in the
+ * platform's ops namespace (not the creator's), which only the ops ServiceAccount reads.
+ */
+export const opsTokenSecretName = (creatorId: string): string => `sqld-ro-${creatorId}`;
+export const OPS_TOKEN_KEY = "token";
 /** A private registry's login (type kubernetes.io/dockerconfigjson), when images.pullSecret is set. */
 export const IMAGE_PULL_SECRET = "image-pull";
 

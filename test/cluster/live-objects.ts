@@ -82,8 +82,17 @@ export const isCreatorObject = (o: KubeObject): boolean =>
 /** The API path of one object, for the kinds the program registers outside creator namespaces. */
 export function objectPath(o: KubeObject): string {
   const cluster: Record<string, string> = { Namespace: "/api/v1/namespaces", PriorityClass: "/apis/scheduling.k8s.io/v1/priorityclasses" };
+  const namespaced: Record<string, [string, string]> = {
+    Secret: ["/api/v1", "secrets"],
+    ServiceAccount: ["/api/v1", "serviceaccounts"],
+    Role: ["/apis/rbac.authorization.k8s.io/v1", "roles"],
+    RoleBinding: ["/apis/rbac.authorization.k8s.io/v1", "rolebindings"],
+  };
+  const ns = o.metadata.namespace;
+  const inNamespace = ns ? namespaced[o.kind] : undefined;
+  if (inNamespace) return `${inNamespace[0]}/namespaces/${ns}/${inNamespace[1]}/${o.metadata.name}`;
   const base = cluster[o.kind];
-  if (!base || o.metadata.namespace) throw new Error(`objectPath: no path for ${keyOf(o)} (add its kind)`);
+  if (!base || ns) throw new Error(`objectPath: no path for ${keyOf(o)} (add its kind)`);
   return `${base}/${o.metadata.name}`;
 }
 

@@ -56,6 +56,22 @@ describe("CreatorSite under the mock runtime", async () => {
     expect(verify(null, Buffer.from(`${header}.${payload}`), bobKey, Buffer.from(signature, "base64url"))).toBe(false);
   });
 
+  it("keeps a read-only token per creator in the ops namespace, for the operations tools", () => {
+    const tokens = engine.byType("kubernetes:core/v1:Secret").filter((r) => (r.inputs.metadata as { namespace: string }).namespace === "platform-ops");
+    expect(tokens.map((r) => (r.inputs.metadata as { name: string }).name).sort()).toEqual(["sqld-ro-alice", "sqld-ro-bob", "sqld-ro-carol"]);
+    const alice = tokens.find((r) => r.name === "alice.secret.sqld-ro-alice");
+    expect(isSecret(alice?.inputs.stringData)).toBe(true);
+    const token = (alice?.inputs.stringData as { value: Record<string, string> }).value.token ?? "";
+    const [header = "", payload = "", signature = ""] = token.split(".");
+    expect(JSON.parse(Buffer.from(payload, "base64url").toString())).toEqual({ a: "ro" });
+    const auth = engine.byType("kubernetes:core/v1:Secret").find((r) => r.name === "alice.secret.sqld-auth");
+    const publicKey = createPublicKey((auth?.inputs.stringData as { value: Record<string, string> }).value["jwt-public-key.pem"] ?? "");
+    expect(verify(null, Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, "base64url"))).toBe(true);
+    const role = engine.byType("kubernetes:rbac.authorization.k8s.io/v1:Role")[0]?.inputs as { metadata: { namespace: string }; rules: unknown };
+    expect(role.metadata.namespace).toBe("platform-ops");
+    expect(role.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }]);
+  });
+
   it("tells Pulumi not to wait on Services and Ingresses, and waits on Deployments", () => {
     for (const r of [...engine.byType("kubernetes:core/v1:Service"), ...engine.byType("kubernetes:networking.k8s.io/v1:Ingress")]) {
       expect((r.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"]).toBe("true");

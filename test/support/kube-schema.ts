@@ -12,6 +12,8 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { PriorityClass } from "kubernetes-models/scheduling.k8s.io/v1/PriorityClass";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { LimitRange } from "kubernetes-models/v1/LimitRange";
@@ -40,6 +42,8 @@ const MODELS: Record<string, Model> = {
   "apps/v1/Deployment": Deployment,
   "networking.k8s.io/v1/Ingress": Ingress,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "rbac.authorization.k8s.io/v1/Role": Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
   "scheduling.k8s.io/v1/PriorityClass": PriorityClass,
   // Custom resources of the platform add-ons, from the same family of packages.
