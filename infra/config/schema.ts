@@ -6,7 +6,9 @@
  * with the problems found here.
  */
 import { z } from "zod";
+import { RESERVED_CREATOR_IDS } from "../contract/names.ts";
 import { CREATOR_NAMESPACE_PREFIX } from "../contract/namespaces.ts";
+import { bytes, cpuMillis } from "./quantity.ts";
 import { kubernetesVersionProblem } from "../platform/kubernetes-version.ts";
 
 /** RFC 1123 label: what Kubernetes accepts as a namespace suffix and DNS accepts as a subdomain. */
@@ -22,14 +24,27 @@ export const CREATOR_ID_MAX = 55;
 export const creatorId = z
   .string()
   .max(CREATOR_ID_MAX, `at most ${CREATOR_ID_MAX} characters (the namespace is creator-<id>)`)
-  .regex(DNS_LABEL, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit");
+  .regex(DNS_LABEL, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit")
+  .refine((id) => !(id in RESERVED_CREATOR_IDS), { error: (issue) => `is reserved for ${RESERVED_CREATOR_IDS[String(issue.input)]} (infra/contract/names.ts)` });
 
 export const hostname = z
   .string()
   .regex(HOSTNAME, "must be a lowercase fully qualified host name such as blog.example.com");
 
-export const cpuQuantity = z.string().regex(CPU, "must be a CPU quantity such as 50m or 0.5");
-export const byteQuantity = z.string().regex(BYTES, "must be a size such as 192Mi or 1Gi");
+/** A quantity as Kubernetes accepts it: text, or a YAML number (`cpu: 0.5`, `memory: 1073741824`). */
+const quantity = (pattern: RegExp, what: string, value: (q: string) => number) =>
+  z
+    .union([z.string(), z.number().transform(String)])
+    .pipe(z.string().regex(pattern, what))
+    .refine((q) => {
+      try {
+        return value(q) > 0;
+      } catch {
+        return true; // not a quantity: the pattern above says so
+      }
+    }, "must be more than zero: a zero request or limit makes no sense here and would make the cost model lie");
+export const cpuQuantity = quantity(CPU, "must be a CPU quantity such as 50m or 0.5", cpuMillis);
+export const byteQuantity = quantity(BYTES, "must be a size such as 192Mi or 1Gi", bytes);
 
 const resourcePair = z.strictObject({ cpu: cpuQuantity, memory: byteQuantity });
 export const containerResources = z.strictObject({

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { parseDocument } from "yaml";
+import { type Document, LineCounter, isScalar, parseDocument, visit } from "yaml";
+import { SECRET_KEYS } from "../contract/names.ts";
 import { decodeConfigValue, pulumiConfigValue } from "./config-values.ts";
-import { ConfigError, type ResolvedConfig, validateStackConfig } from "./validate.ts";
+import { ConfigError, type Problem, type ResolvedConfig, validateStackConfig } from "./validate.ts";
 
 export const PROJECT = "creator-platform";
 export const STACKS_DIR = resolve(import.meta.dirname, "../../stacks");
@@ -20,6 +21,8 @@ export interface StackFile {
   config: Record<string, unknown>;
   /** Secrets `pulumi up` requires that the file does not set yet (the offline plan stands in for them and says so). */
   unsetSecrets: string[];
+  /** The line of a problem's path in the file. */
+  locate: Locate;
 }
 
 /** Offline runs cannot decrypt `secure:` values; they stand in with this text (long enough for every secret's rule). */
@@ -59,29 +62,114 @@ export function readStackFile(path: string): StackFile {
   return { stack: stackNameOf(path), path, ...stackConfigOf(text, path) };
 }
 
+/** Where a problem's path (`creators[3].plan`) is in a stack file: its 1-based line. */
+export type Locate = (path: string) => number | undefined;
+
+function pathSegments(path: string): Array<string | number> {
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] as string)));
+}
+
+/** Plain data only: no aliases (alias bombs, shared nodes) and no `<<` merge keys. */
+function notPlainData(doc: Document, counter: LineCounter): Problem[] {
+  const problems: Problem[] = [];
+  const at = (node: { range?: [number, number, number] | null } | null | undefined) => {
+    const pos = node?.range ? counter.linePos(node.range[0]) : undefined;
+    return pos ? ` (line ${pos.line}, column ${pos.col})` : "";
+  };
+  visit(doc, {
+    Alias(_, node) {
+      problems.push({ path: "(yaml)", message: `aliases (*${node.source}) are not allowed in a stack file${at(node)}: write the value out` });
+    },
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === "<<") problems.push({ path: "(yaml)", message: `merge keys (<<) are not allowed in a stack file${at(pair.key)}: write the keys out` });
+    },
+  });
+  return problems;
+}
+
+/** Distance between two short strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] as number;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** Keys whose namespace looks like this project's but is not: their settings would be silently ignored. */
+export function lookalikeKeys(keys: readonly string[]): Problem[] {
+  return keys.flatMap((key) => {
+    const namespace = key.split(":")[0] ?? "";
+    if (!key.includes(":") || namespace === PROJECT) return [];
+    const squashed = namespace.toLowerCase().replace(/[^a-z]/g, "");
+    if (editDistance(namespace.toLowerCase(), PROJECT) > 3 && squashed !== PROJECT.replace(/-/g, "")) return [];
+    return [{ path: key, message: `unknown namespace "${namespace}": did you mean ${PROJECT}:${key.slice(namespace.length + 1)}? Keys under a misspelt namespace are ignored by the program` }];
+  });
+}
+
+/** Secrets written as plain text; under `pulumi up`, `isSecret` says whether Pulumi holds the key as a secret. */
+export function plainTextSecrets(config: Record<string, unknown>, isSecret: (key: string) => boolean): Problem[] {
+  return SECRET_KEYS.flatMap((key) => {
+    const full = `${PROJECT}:${key}`;
+    if (config[full] === undefined || config[full] === SECRET_PLACEHOLDER || isSecret(full)) return [];
+    return [{ path: key, message: `is a secret written in plain text: delete the line and run \`pulumi config set --secret ${key} <value>\` instead` }];
+  });
+}
+
 /**
  * The `config:` map of a stack file's text, keys namespaced, secure values
- * replaced, and a placeholder for each required secret not set yet.
+ * replaced, and a placeholder for each required secret not set yet. Refused:
+ * YAML that is not plain data, misspelt project namespaces, plain-text secrets.
  */
-export function stackConfigOf(text: string, path: string): Pick<StackFile, "config" | "unsetSecrets"> {
-  const doc = parseDocument(text, { prettyErrors: true });
+export function stackConfigOf(text: string, path: string): Pick<StackFile, "config" | "unsetSecrets" | "locate"> {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: false, lineCounter: counter });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       path,
-      doc.errors.map((e) => ({ path: "(yaml)", message: e.message.split("\n")[0] ?? e.message })),
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos ? ` (line ${pos.line}, column ${pos.col})` : "";
+        return { path: "(yaml)", message: `${(e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, "")}${where}` };
+      }),
     );
   }
+  const shape = notPlainData(doc, counter);
+  if (shape.length > 0) throw new ConfigError(path, shape);
   const root: unknown = doc.toJS();
   if (!isRecord(root) || !isRecord(root.config)) {
     throw new ConfigError(path, [{ path: "config", message: "the file needs a top-level config: map" }]);
   }
+  const raw = root.config;
+  const written = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
+  const plain = Object.entries(raw).filter(([, v]) => !(isRecord(v) && typeof v.secure === "string")).map(([k]) => written(k));
+  const problems = [...lookalikeKeys(Object.keys(raw)), ...plainTextSecrets(Object.fromEntries(plain.map((k) => [k, true])), () => false)];
+  if (problems.length > 0) throw new ConfigError(path, problems);
   const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(root.config)) {
-    config[key.includes(":") ? key : `${PROJECT}:${key}`] = withoutSecrets(value);
+  const keyOf = new Map<string, string>();
+  for (const [key, value] of Object.entries(raw)) {
+    config[written(key)] = withoutSecrets(value);
+    keyOf.set(written(key), key);
   }
   const unsetSecrets = REQUIRED_SECRETS.filter((key) => config[`${PROJECT}:${key}`] === undefined);
   for (const key of unsetSecrets) config[`${PROJECT}:${key}`] = SECRET_PLACEHOLDER;
-  return { config, unsetSecrets };
+  const locate: Locate = (problemPath) => {
+    const [first, ...rest] = pathSegments(problemPath);
+    const fileKey = keyOf.get(`${PROJECT}:${String(first)}`);
+    if (fileKey === undefined) return undefined;
+    for (let n = rest.length; n >= 0; n--) {
+      const node = doc.getIn(["config", fileKey, ...rest.slice(0, n)], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return counter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return { config, unsetSecrets, locate };
 }
 
 /**
@@ -103,5 +191,5 @@ export function projectKeys(config: Record<string, unknown>): Record<string, unk
 
 export function loadStackFile(path: string): { stack: string; config: ResolvedConfig } {
   const file = readStackFile(path);
-  return { stack: file.stack, config: validateStackConfig(projectKeys(file.config), path) };
+  return { stack: file.stack, config: validateStackConfig(projectKeys(file.config), path, file.locate) };
 }

@@ -16,6 +16,8 @@ export const SQLD_KEY_SEED_COMMAND = 'pulumi config set --secret sqldKeySeed "$(
 export interface Problem {
   path: string;
   message: string;
+  /** The line in the stack file, when the problem came from one. */
+  line?: number;
 }
 
 /** A stack configuration with the built-in plans merged in. */
@@ -30,7 +32,7 @@ export class ConfigError extends Error {
   ) {
     super(
       `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the stack configuration:\n` +
-        problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n"),
+        problems.map((p) => `  - ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ""}`).join("\n"),
     );
     this.name = "ConfigError";
   }
@@ -45,6 +47,25 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || "(root)";
 }
 
+/** The bad value, short, as the user wrote it. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** zod's wording in the words of someone editing a stack file, with the value that was there. */
+function schemaMessage(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  if (issue.code === "invalid_type") {
+    if (input === undefined) return "required";
+    if (issue.expected === "string" && (typeof input === "number" || typeof input === "boolean")) {
+      return `must be text, got the ${typeof input} ${shown(input)}: quote it ("${String(input)}")`;
+    }
+    return `must be ${issue.expected === "object" ? "a map of keys" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, got ${shown(input)}`;
+  }
+  return input === undefined || typeof input === "object" ? issue.message : `${issue.message} (got ${shown(input)})`;
+}
+
 function schemaProblems(error: z.ZodError): Problem[] {
   return error.issues.flatMap((issue): Problem[] => {
     if (issue.code === "unrecognized_keys") {
@@ -53,7 +74,7 @@ function schemaProblems(error: z.ZodError): Problem[] {
         message: "unknown key (check its spelling; unknown keys are not ignored)",
       }));
     }
-    return [{ path: formatPath(issue.path), message: issue.message }];
+    return [{ path: formatPath(issue.path), message: schemaMessage(issue) }];
   });
 }
 
@@ -178,14 +199,22 @@ function clusterProblems(config: StackConfig): Problem[] {
 }
 
 /** Validates the keys of one stack (without the `creator-platform:` prefix). */
-export function validateStackConfig(raw: Record<string, unknown>, source: string): ResolvedConfig {
-  const parsed = stackConfigSchema.safeParse(raw);
+export function validateStackConfig(raw: Record<string, unknown>, source: string, locate?: (path: string) => number | undefined): ResolvedConfig {
+  const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
   const stackPlans = isRecord(raw.plans) ? Object.keys(raw.plans) : [];
   const planNames = new Set([...Object.keys(BUILT_IN_PLANS), ...stackPlans]);
   const problems = [...(parsed.success ? [] : schemaProblems(parsed.error)), ...creatorProblems(raw, planNames)];
   if (parsed.success) {
     problems.push(...planProblems(parsed.data.plans), ...clusterProblems(parsed.data));
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(
+      source,
+      problems.map((p) => {
+        const line = locate?.(p.path);
+        return line ? { ...p, line } : p;
+      }),
+    );
+  }
   return { ...parsed.data, plans: { ...BUILT_IN_PLANS, ...parsed.data.plans } };
 }

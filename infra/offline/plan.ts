@@ -147,7 +147,7 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
   // turns them on) each trace is mapped back to TypeScript, which was most of a plan's time.
   process.setSourceMapsEnabled(false);
   const file = readStackFile(stackFile);
-  const config = validateStackConfig(projectKeys(file.config), stackFile);
+  const config = validateStackConfig(projectKeys(file.config), stackFile, file.locate);
   const engine: MockEngine = await installMocks({ stack: file.stack, config: file.config });
   if (options.onCreatorRegistered) engine.onRegister = (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name.endsWith(".deployment.ghost") && options.onCreatorRegistered?.();
   // The SDK also stamps every promise with `new Error().stack` for its leak reports. With

@@ -19,8 +19,7 @@ const STACK_FILE = `config:
   creator-platform:platform:
     domain: creators.example
     mail: { from: "Creators <noreply@creators.example>", host: smtp.creators.example, user: postmaster }
-  creator-platform:smtpPassword: "20261127"
-  creator-platform:cloudflareApiToken: "true"
+  creator-platform:smtpPassword: { secure: "v1:ciphertext-written-by-pulumi-config-set" }
   creator-platform:maxMonthlyCostPerCreator: 3.9
   creator-platform:monitoring: { enabled: false }
   creator-platform:creators:
@@ -32,13 +31,19 @@ describe("stack configuration under pulumi up", () => {
     const dir = mkdtempSync(join(tmpdir(), "pulumi-config-"));
     const path = join(dir, "Pulumi.t.yaml");
     writeFileSync(path, STACK_FILE);
-    const asCliHandsIt = Object.fromEntries(Object.entries(readStackFile(path).config).map(([k, v]) => [k, pulumiConfigValue(v)]));
+    // What the CLI passes: the file's values as text, and the secrets it decrypted (set with
+    // `pulumi config set --secret`, which a stack file never holds in plain text).
+    const asCliHandsIt: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(readStackFile(path).config).map(([k, v]) => [k, pulumiConfigValue(v)])),
+      "creator-platform:smtpPassword": "20261127",
+      "creator-platform:cloudflareApiToken": "true",
+    };
     // What the CLI passes: strings only.
     expect(asCliHandsIt["creator-platform:smtpPassword"]).toBe("20261127");
     expect(asCliHandsIt["creator-platform:maxMonthlyCostPerCreator"]).toBe("3.9");
 
     await pulumi.runtime.setMocks({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }, "creator-platform", "t", true);
-    pulumi.runtime.setAllConfig(asCliHandsIt, ["creator-platform:smtpPassword", "creator-platform:cloudflareApiToken"]);
+    pulumi.runtime.setAllConfig(asCliHandsIt, ["creator-platform:smtpPassword", "creator-platform:cloudflareApiToken", "creator-platform:sqldKeySeed"]);
     const underUp = readPulumiConfig();
 
     expect(underUp.smtpPassword).toBe("20261127");
@@ -46,7 +51,8 @@ describe("stack configuration under pulumi up", () => {
     expect(underUp.maxMonthlyCostPerCreator).toBe(3.9);
     expect(underUp.monitoring.enabled).toBe(false);
     expect(underUp.creators[0]?.domains).toEqual(["alice.blog"]);
-    expect(underUp).toEqual(loadStackFile(path).config);
+    const offline = loadStackFile(path).config;
+    expect({ ...underUp, smtpPassword: undefined, cloudflareApiToken: undefined }).toEqual({ ...offline, smtpPassword: undefined, cloudflareApiToken: undefined });
   });
 
   it("rejects a number where the schema wants one and gets text, naming the key", async () => {
