@@ -8,6 +8,7 @@
  * exceeds maxMonthlyCostPerCreator: the report says so; the offline plan and
  * `pulumi preview` are what fail), 1 invalid stack or base, 2 bad arguments.
  */
+import { calendarDate } from "./cli-options.ts";
 import "./closed-pipe.ts";
 import { Command, Option } from "commander";
 import { loadStackFile } from "../infra/config/stack-file.ts";
@@ -54,10 +55,7 @@ const program = new Command("cost")
   .addOption(new Option("-f, --format <format>", "output format").choices(["table", "markdown"]).default("table"))
   .option("-b, --base <file or git ref>", "compare with another version: a stack file, or a git ref whose copy of this stack file is read")
   .addOption(
-    new Option("--as-of <date>", "use the newest prices dated on or before this day (default: the newest)").argParser((value) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new Error("--as-of takes a date written YYYY-MM-DD");
-      return value;
-    }),
+    new Option("--as-of <date>", "use the newest prices dated on or before this day (default: the newest)").argParser(calendarDate("--as-of")),
   )
   .showHelpAfterError()
   // Every argument error (unknown option, bad choice, missing stack) exits 2; --help exits 0.

@@ -7,6 +7,7 @@
  */
 import "./closed-pipe.ts";
 import { Command, Option } from "commander";
+import { writableDirectory } from "./cli-options.ts";
 import { loadStackFile } from "../infra/config/stack-file.ts";
 import { type PlanResult, refusalMessage, runPlan } from "../infra/offline/plan.ts";
 import { printPlan, writeManifests } from "./plan/output.ts";
@@ -17,9 +18,11 @@ const program = new Command("plan")
   .description("Offline plan: run the Pulumi program under the mock runtime and show what it would create.")
   .addOption(new Option("-s, --stack <name>", "stack name (reads stacks/Pulumi.<name>.yaml)").conflicts("config"))
   .addOption(new Option("-c, --config <file>", "path to a stack file"))
-  .option("-o, --out <dir>", "write every Kubernetes object as YAML into this directory")
+  .addOption(new Option("-o, --out <dir>", "write every Kubernetes object as YAML into this directory").argParser(writableDirectory("--out")))
   .option("--json", "print the plan as JSON")
   .showHelpAfterError()
+  // Every argument error (unknown option, bad value, missing stack) exits 2; --help exits 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (options: { stack?: string; config?: string; out?: string; json?: boolean }) => {
     const stackFile = resolveStackFile(program, options);
     let plan: PlanResult;

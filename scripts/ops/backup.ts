@@ -94,7 +94,7 @@ export interface BackupOptions extends SourceOptions, StoreOptions {
 
 export async function runBackup(o: BackupOptions, out: NodeJS.WritableStream): Promise<number> {
   if (!o.to) throw new UsageError("--to: where to put the snapshot is required");
-  const store = openStore(o.to, "--to", o);
+  const store = openStore(o.to, "--to", o, true);
   const source = resolveCreators(o);
   if (source.creators.length === 0) {
     throw new InputError(`nothing to back up: ${o.dir !== undefined ? `${o.dir} has no <creator-id>.db files` : "the source names no creators"}`);

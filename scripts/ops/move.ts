@@ -9,6 +9,7 @@ import { KEY_FILE_HELP, backupCreators } from "./backup.ts";
 import { countRows, readBackupKey, rowCountDifferences, sha256File } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type StoreOptions } from "./object-store.ts";
 import { restoreOne } from "./restore.ts";
+import { unwritableDirectory } from "../cli-options.ts";
 import { projectKeys, stackConfigOf } from "../../infra/config/stack-file.ts";
 import { ConfigError, validateStackConfig } from "../../infra/config/validate.ts";
 import { moveCreatorEntry, parseStackCreators, stackFilePath, type StackCreator } from "./stack-file.ts";
@@ -88,6 +89,8 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
   }
   const entry = parseStackCreators(fromText, fromFile).find((c) => c.id === id) as StackCreator;
   if ((o.toDir === undefined) === (o.toPathTemplate === undefined)) throw new UsageError("give exactly one of --to-dir or --to-path-template");
+  const toDirProblem = o.toDir !== undefined ? unwritableDirectory(o.toDir) : undefined;
+  if (toDirProblem) throw new UsageError(`--to-dir: ${toDirProblem}`);
   const target = o.toDir !== undefined ? join(resolve(o.toDir), `${id}.db`) : resolve(fillTemplate(o.toPathTemplate as string, id, "--to-path-template"));
   const source: CreatorSource = resolveCreators({
     stacksDir: o.stacksDir,
@@ -98,7 +101,7 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
     ...(o.tokenEnv !== undefined ? { tokenEnv: o.tokenEnv } : {}),
     ...(o.tokenFile !== undefined ? { tokenFile: o.tokenFile } : {}),
   });
-  const store = openStore(o.backupTo, "--backup-to", o);
+  const store = openStore(o.backupTo, "--backup-to", o, true);
 
   // 2. Back up from the source.
   const backup = await backupCreators(source, store, { busyTimeoutMs: o.busyTimeout, concurrency: 1, key: readBackupKey(o.keyFile) });

@@ -1,6 +1,7 @@
 // Where snapshots are kept: a local directory or an S3-compatible bucket
 // (AWS S3, Linode/Civo object storage, MinIO, …). backup, restore and move
 // use only this interface, so both kinds go through the same code.
+import { unwritableDirectory } from "../cli-options.ts";
 import { copyFileSync, createReadStream, createWriteStream, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -190,7 +191,8 @@ export function s3Settings(o: StoreOptions, env: NodeJS.ProcessEnv = process.env
 }
 
 /** A store from a command-line location: a local directory or s3://bucket[/prefix]. Throws UsageError. */
-export function openStore(spec: string, option: string, o: StoreOptions = {}): ObjectStore {
+/** A store to read from, or (`forWriting`) to write into: a local one must then be a directory that can be written. */
+export function openStore(spec: string, option: string, o: StoreOptions = {}, forWriting = false): ObjectStore {
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(spec);
   if (s3) {
     const bucket = s3[1] as string;
@@ -200,5 +202,7 @@ export function openStore(spec: string, option: string, o: StoreOptions = {}): O
     return new S3Store(bucket, prefix, s3Settings(o));
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`${option}: ${spec}: give a local directory or s3://bucket/prefix`);
+  const problem = forWriting ? unwritableDirectory(spec) : undefined;
+  if (problem) throw new UsageError(`${option}: ${problem}`);
   return new DirStore(spec);
 }

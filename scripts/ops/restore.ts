@@ -14,6 +14,7 @@ import { errorMessage } from "./outcome.ts";
 import { KEY_FILE_HELP, snapshotKeys } from "./backup.ts";
 import { isCreatorId } from "./stack-file.ts";
 import { inUseReason } from "./in-use.ts";
+import { unwritableDirectory } from "../cli-options.ts";
 
 /** The files SQLite keeps beside a database. */
 const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
@@ -136,6 +137,8 @@ export async function runRestore(o: RestoreOptions, out: NodeJS.WritableStream):
   if ((o.dir === undefined) === (o.pathTemplate === undefined)) throw new UsageError("give exactly one of --dir <path> or --path-template <path>");
   for (const id of o.creator ?? []) if (!isCreatorId(id)) throw new UsageError(`--creator: "${id}" is not a creator id`);
   const store = openStore(o.from, "--from", o);
+  const targetProblem = o.dir !== undefined ? unwritableDirectory(o.dir) : undefined;
+  if (targetProblem) throw new UsageError(`--dir: ${targetProblem}`);
   const snapshot = await resolveSnapshot(store, o.snapshot);
   const manifests = await readManifests(store, snapshot, o.all ? "all" : (o.creator as string[]), readBackupKey(o.keyFile));
   const target = (id: string): string => (o.dir !== undefined ? join(resolve(o.dir), `${id}.db`) : resolve(fillTemplate(o.pathTemplate as string, id, "--path-template")));
