@@ -33,7 +33,8 @@ try {
     process.stderr.write(`error: ${e.message}\n`);
     process.exitCode = 1;
   } else {
-    process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // Unexpected: the message, not a stack trace (OPS_DEBUG=1 shows it).
+    process.stderr.write(`error: ${e instanceof Error ? (process.env.OPS_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}\n`);
     process.exitCode = 1;
   }
 }

@@ -30,8 +30,7 @@ const program = new Command("plan")
       const sites = loadStackFile(stackFile).config.creators.filter((c) => c.state !== "retired").length;
       plan = await withProgress("planning", sites, !options.json, (tick) => runPlan(stackFile, { onCreatorRegistered: tick }));
     } catch (error) {
-      const refusal = refusalMessage(error);
-      if (refusal === undefined) throw error;
+      const refusal = refusalMessage(error) ?? `the plan failed: ${error instanceof Error ? error.message : String(error)}`;
       process.stderr.write(`${refusal}\nNothing was planned or written.\n`);
       process.exit(1);
     }

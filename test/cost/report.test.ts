@@ -103,10 +103,24 @@ describe("an existing cluster", () => {
 });
 
 describe("a big stack", () => {
-  it("warns past 300 creators and explains sharding", () => {
-    const report = costReport(generateResolvedConfig({ provider: "civo", creators: 301 }));
-    expect(report.warnings.join("\n")).toMatch(/301 creators, more than the ~300.*Shard it into 2 stacks/);
-    const fine = costReport(generateResolvedConfig({ provider: "civo", creators: 300 }));
+  it("warns past 150 creators and explains sharding", () => {
+    const report = costReport(generateResolvedConfig({ provider: "civo", creators: 151 }));
+    expect(report.warnings.join("\n")).toMatch(/151 creators, more than the ~150.*Shard it into 2 stacks/);
+    const fine = costReport(generateResolvedConfig({ provider: "civo", creators: 150 }));
     expect(fine.warnings.join("\n")).not.toMatch(/Shard/);
+  });
+});
+
+describe("a plan of absurd size", () => {
+  it("is accepted with a warning that gives its monthly cost", () => {
+    const huge = {
+      ghost: { requests: { cpu: "4", memory: "16Gi" }, limits: { cpu: "4", memory: "16Gi" }, heapMb: 512 },
+      sqld: { requests: { cpu: "10m", memory: "24Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+      storage: "1Gi",
+    };
+    const report = costReport(generateResolvedConfig({ provider: "civo", creators: 3, plans: { huge }, mix: { huge: 1 }, nodePools: [{ name: "a", size: "g4s.kube.2xlarge" }] }));
+    expect(report.warnings.join("\n")).toMatch(/Plan huge asks 4010m CPU and 16408 MiB per creator, far beyond any built-in plan: \$\d+\.\d\d a month for each of its 3 creators/);
+    const normal = costReport(generateResolvedConfig({ provider: "civo", creators: 3 }));
+    expect(normal.warnings.join("\n")).not.toMatch(/far beyond/);
   });
 });

@@ -102,11 +102,11 @@ describe("the plan command", () => {
 
   it("warns, as pulumi preview does, when a stack outgrows one state file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "plan-shard-"));
-    const file = writeStackFile(dir, "big", generateStackConfig({ provider: "civo", creators: 320 }));
+    const file = writeStackFile(dir, "big", generateStackConfig({ provider: "civo", creators: 160 }));
     const result = await plan(["--config", file, "--json"]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/warning: .*320 creators, more than the ~300 one stack handles well.*Shard it into 2 stacks/);
-    expect(JSON.parse(result.stdout).creators).toBe(320);
+    expect(result.stderr).toMatch(/warning: .*160 creators, more than the ~150 one stack handles well.*Shard it into 2 stacks/);
+    expect(JSON.parse(result.stdout).creators).toBe(160);
   });
 
   it("rejects a stack over its cost ceiling before anything is registered", async () => {
