@@ -159,6 +159,11 @@ export const creatorSchema = z.strictObject({
   domains: z.array(hostname).default([]),
   /** active: serving; suspended: scaled to zero, data kept; retired: no workload, data kept. */
   state: z.enum(["active", "suspended", "retired"]).default("active"),
+  /**
+   * A move to another stack is under way (`npm run ops -- move`): the creator may then be
+   * listed in both stacks, which is otherwise an error (backups are kept by creator id).
+   */
+  movingTo: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must name a stack").optional(),
   /** Bump to rotate this creator's sqld key and tokens (infra/sqld-auth.ts derives them from the stack's sqldKeySeed). */
   sqldKeyGeneration: z.number().int().min(1).default(1),
 });

@@ -4,8 +4,8 @@
  * project). Used by the offline plan, the cost report and the operations tools;
  * `pulumi up` reads the same keys through Pulumi's own config.
  */
-import { readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { type Document, LineCounter, isScalar, parseDocument, visit } from "yaml";
 import { SECRET_KEYS } from "../contract/names.ts";
 import { decodeConfigValue, pulumiConfigValue } from "./config-values.ts";
@@ -189,7 +189,71 @@ export function projectKeys(config: Record<string, unknown>): Record<string, unk
   );
 }
 
+/** The creator ids and custom domains of every other stack file beside `path` (unreadable ones are skipped: theirs is their own plan). */
+function otherStacks(path: string): Array<{ stack: string; ids: Map<string, string | undefined>; domains: Set<string> }> {
+  const dir = dirname(resolve(path));
+  const self = basename(path);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((f) => /^Pulumi\..+\.ya?ml$/.test(f) && f !== self);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    try {
+      const raw = projectKeys(stackConfigOf(readFileSync(join(dir, name), "utf8"), name).config).creators;
+      const creators = Array.isArray(raw) ? (raw as Array<{ id?: unknown; domains?: unknown; movingTo?: unknown }>) : [];
+      return [
+        {
+          stack: stackNameOf(name),
+          ids: new Map(creators.filter((c) => typeof c.id === "string").map((c) => [c.id as string, typeof c.movingTo === "string" ? c.movingTo : undefined])),
+          domains: new Set(creators.flatMap((c) => (Array.isArray(c.domains) ? c.domains.filter((d): d is string => typeof d === "string") : []))),
+        },
+      ];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * A creator id or custom domain must be one stack's alone in the repository's
+ * stacks directory:
+ * backups and the creator's bucket prefix are keyed by id, and a domain can point
+ * at one cluster. A move in progress (`movingTo` on either side) is the exception.
+ */
+export function crossStackProblems(path: string, config: ResolvedConfig, locate?: Locate, repositoryStacks = STACKS_DIR): Problem[] {
+  // The repository's stacks only: a file elsewhere (a copy under review, a test's) stands alone.
+  if (dirname(resolve(path)) !== resolve(repositoryStacks)) return [];
+  const here = stackNameOf(path);
+  const others = otherStacks(path);
+  const problems: Problem[] = [];
+  config.creators.forEach((creator, i) => {
+    for (const other of others) {
+      const moving = creator.movingTo === other.stack || (other.ids.has(creator.id) && other.ids.get(creator.id) === here);
+      if (other.ids.has(creator.id) && !moving) {
+        problems.push({
+          path: `creators[${i}].id`,
+          message: `"${creator.id}" is also a creator of stack ${other.stack} (backups are kept by creator id): remove one, or mark a move in progress with movingTo: ${other.stack}`,
+        });
+      }
+      creator.domains.forEach((domain, j) => {
+        if (other.domains.has(domain) && !moving) {
+          problems.push({ path: `creators[${i}].domains[${j}]`, message: `${domain} is also a domain of a creator of stack ${other.stack}` });
+        }
+      });
+    }
+  });
+  return problems.map((p) => {
+    const line = locate?.(p.path);
+    return line ? { ...p, line } : p;
+  });
+}
+
 export function loadStackFile(path: string): { stack: string; config: ResolvedConfig } {
   const file = readStackFile(path);
-  return { stack: file.stack, config: validateStackConfig(projectKeys(file.config), path, file.locate) };
+  const config = validateStackConfig(projectKeys(file.config), path, file.locate);
+  const clashes = crossStackProblems(path, config, file.locate);
+  if (clashes.length > 0) throw new ConfigError(path, clashes);
+  return { stack: file.stack, config };
 }

@@ -3,7 +3,7 @@
  * runtime, with no CLI, credentials or network, reporting what it would create.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { projectKeys, readStackFile } from "../config/stack-file.ts";
+import { crossStackProblems, projectKeys, readStackFile } from "../config/stack-file.ts";
 import { ConfigError, SQLD_KEY_SEED_COMMAND, validateStackConfig } from "../config/validate.ts";
 import { GHOST_IMAGE, PUBLISHED_GHOST_IMAGE } from "../ghost/contract.ts";
 import { guardrailViolations } from "../platform/guardrails.ts";
@@ -148,6 +148,8 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
   process.setSourceMapsEnabled(false);
   const file = readStackFile(stackFile);
   const config = validateStackConfig(projectKeys(file.config), stackFile, file.locate);
+  const clashes = crossStackProblems(stackFile, config, file.locate);
+  if (clashes.length > 0) throw new ConfigError(stackFile, clashes);
   const engine: MockEngine = await installMocks({ stack: file.stack, config: file.config });
   if (options.onCreatorRegistered) engine.onRegister = (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name.endsWith(".deployment.ghost") && options.onCreatorRegistered?.();
   // The SDK also stamps every promise with `new Error().stack` for its leak reports. With

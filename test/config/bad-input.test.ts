@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { loadStackFile } from "../../infra/config/stack-file.ts";
-import { ConfigError } from "../../infra/config/validate.ts";
+import { crossStackProblems, loadStackFile, projectKeys, readStackFile } from "../../infra/config/stack-file.ts";
+import { ConfigError, validateStackConfig } from "../../infra/config/validate.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "bad-input-"));
@@ -145,3 +145,35 @@ describe("the plan command on invalid input", () => {
     }
   });
 });
+
+describe("the same creator in two stacks of the repository", () => {
+  const repo = mkdtempSync(join(tmpdir(), "stacks-"));
+  const write = (name: string, creators: string) => {
+    const path = join(repo, `Pulumi.${name}.yaml`);
+    writeFileSync(path, withCreators(creators));
+    return path;
+  };
+  const clashes = (path: string) => {
+    return crossStackProblems(path, loadStackFileOutside(path), undefined, repo).map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it("is refused, for an id and for a custom domain", () => {
+    write("eu", "[{ id: alice, plan: starter }, { id: bob, plan: starter, domains: [bob.blog] }]");
+    const us = write("us", "[{ id: alice, plan: starter }, { id: carol, plan: starter, domains: [bob.blog] }]");
+    expect(clashes(us)).toEqual([
+      'creators[0].id: "alice" is also a creator of stack eu (backups are kept by creator id): remove one, or mark a move in progress with movingTo: eu',
+      "creators[1].domains[0]: bob.blog is also a domain of a creator of stack eu",
+    ]);
+  });
+
+  it("is allowed while a move is marked in progress", () => {
+    write("eu", "[{ id: alice, plan: starter, movingTo: us }]");
+    const us = write("us", "[{ id: alice, plan: starter }]");
+    expect(clashes(us)).toEqual([]);
+  });
+});
+
+/** A stack file's validated config, without the repository check (the test applies it itself). */
+function loadStackFileOutside(path: string) {
+  return validateStackConfig(projectKeys(readStackFile(path).config), path);
+}
