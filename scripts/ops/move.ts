@@ -3,7 +3,8 @@
 // file to the other, and print what must still be done by hand.
 import { Command } from "commander";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { EXIT_FAILED, EXIT_OK, DEFAULT_STACKS_DIR, UsageError } from "./cli-common.ts";
+import { EXIT_FAILED, EXIT_OK, DEFAULT_STACKS_DIR, InputError, UsageError } from "./cli-common.ts";
+import { costCeilingViolation, costReport } from "../../infra/cost/index.ts";
 import { fillTemplate, resolveCreators, type CreatorSource } from "./creators.ts";
 import { KEY_FILE_HELP, backupCreators } from "./backup.ts";
 import { countRows, readBackupKey, rowCountDifferences, sha256File } from "./manifest.ts";
@@ -77,13 +78,17 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
   const fromText = read(fromFile, "--from-stack");
   const toText = read(toFile, "--to-stack");
   const edited = moveCreatorEntry({ text: fromText, file: fromFile }, { text: toText, file: toFile }, id);
-  // Both stacks as they will be must pass the platform's own validation (e.g. the creator's
-  // plan exists in the target stack, its domains are free there), before any data moves.
+  // Both stacks as they will be must pass what the plan checks (the schema, e.g. the creator's
+  // plan exists in the target stack and its domains are free there; the capacity of the pools;
+  // the cost ceiling), before any data moves: a move never leaves a stack that fails to plan.
   for (const [text, file] of [[edited.source, fromFile], [edited.target, toFile]] as const) {
+    const source = `${file} (after the move)`;
     try {
-      validateStackConfig(projectKeys(stackConfigOf(text, file).config), `${file} (after the move)`);
+      const config = validateStackConfig(projectKeys(stackConfigOf(text, file).config), source);
+      const violation = costCeilingViolation(costReport(config, { source }), config);
+      if (violation) throw new ConfigError(source, [{ path: "maxMonthlyCostPerCreator", message: violation }]);
     } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message);
+      if (error instanceof ConfigError) throw new InputError(`${error.message}\nNothing was moved or changed.`);
       throw error;
     }
   }

@@ -68,8 +68,9 @@ describe("move", () => {
       writeFileSync(join(stacks, "Pulumi.us.yaml"), US_STACK);
       const backups = join(t.dir, "backups");
       const r = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", join(t.dir, "us"), "--backup-to", backups]);
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/Pulumi\.us\.yaml \(after the move\).*\n.*creators\[1\]\.plan: unknown plan "gold"/);
+      expect(r.stderr).toMatch(/Nothing was moved or changed/);
       expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(euText);
       expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(US_STACK);
       expect(existsSync(backups)).toBe(false);
@@ -117,6 +118,35 @@ describe("move", () => {
       expect(failed.code).toBe(1);
       expect(failed.stdout).toMatch(/backup failed: \S+creator-0002.db is not a database \(no SQLite header\); nothing was changed/);
       expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(euBefore);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe("move into a stack without room", () => {
+  test("is refused before any data moves, when the target's pools cannot hold one more creator", () => {
+    const t = tempDir("move-full");
+    try {
+      const stacks = join(t.dir, "stacks");
+      mkdirSync(stacks);
+      const eu = join(t.dir, "eu");
+      generateCreatorDbs(eu, 2, { seed: 75 });
+      writeFileSync(join(stacks, "Pulumi.eu.yaml"), EU_STACK);
+      // One g4s.kube.small holds five starters and the system pods (npm run cost says so); a sixth does not fit.
+      const full =
+        "config:\n  creator-platform:cluster: { provider: civo, region: NYC1, kubernetesVersion: 1.30.5-k3s1, nodePools: [{ name: a, size: g4s.kube.small, count: 1 }] }\n" +
+        "  creator-platform:platform: { domain: us.creators.example }\n  creator-platform:monitoring: { enabled: false }\n  creator-platform:creators:\n" +
+        [1, 2, 3, 4, 5].map((i) => `    - { id: us-${i}, plan: starter }\n`).join("");
+      writeFileSync(join(stacks, "Pulumi.us.yaml"), full);
+      const backups = join(t.dir, "backups");
+      const r = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", join(t.dir, "us"), "--backup-to", backups]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Pulumi\.us\.yaml \(after the move\).*\n.*cluster\.nodePools\[0\]\.count: 6 running creators and the system pods need 2 g4s\.kube\.small nodes but count allows 1/);
+      expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(full);
+      expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(EU_STACK);
+      expect(existsSync(backups)).toBe(false);
+      expect(existsSync(join(t.dir, "us"))).toBe(false);
     } finally {
       t.cleanup();
     }
