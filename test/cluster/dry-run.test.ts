@@ -51,7 +51,7 @@ function planned(stack: string): KubeObject[] {
 
 describe("server-side dry run of every shipped stack's objects", () => {
   beforeAll(async () => {
-    cp = await startControlPlane({ persistentVolumes: { count: 0, size: "1Gi" } });
+    cp = await startControlPlane({ persistentVolumes: { count: 1, size: "10Gi" } });
   });
   afterAll(async () => {
     await cp?.stop();
@@ -86,4 +86,29 @@ describe("server-side dry run of every shipped stack's objects", () => {
     // Only chart-provided kinds may go unchecked.
     for (const entry of notChecked) expect(entry).toMatch(/^(cert-manager\.io|monitoring\.coreos\.com|traefik\.io)\//);
   });
+
+  it("a claim can neither grow on a class without expansion nor shrink: why a creator's volume keeps its size", async () => {
+    // components/creator-site.ts ignores storage changes of a creator's claim: the API server refuses both.
+    await cp.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "resize" } });
+    const claim = {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data", namespace: "resize" },
+      spec: { accessModes: ["ReadWriteOnce"], storageClassName: "local-test", resources: { requests: { storage: "2Gi" } } },
+    };
+    expect((await cp.request("POST", "/api/v1/namespaces/resize/persistentvolumeclaims", claim)).status).toBe(201);
+    const resize = (storage: string) =>
+      cp.request("PATCH", "/api/v1/namespaces/resize/persistentvolumeclaims/data", { spec: { resources: { requests: { storage } } } }, { contentType: "application/merge-patch+json" });
+    // Only a bound claim may change its request at all.
+    for (let i = 0; i < 40 && (await cp.request<{ status: { phase?: string } }>("GET", "/api/v1/namespaces/resize/persistentvolumeclaims/data")).body.status.phase !== "Bound"; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const grow = await resize("5Gi");
+    expect(grow.status).toBe(403);
+    expect(grow.text).toMatch(/storageclass that provisions the pvc must support resize/);
+    const shrink = await resize("1Gi");
+    expect(shrink.status).toBe(422);
+    expect(shrink.text).toMatch(/can not be less than/);
+  });
 });
+
