@@ -22,6 +22,8 @@ export interface KubeManifest {
 
 export interface PlanResult {
   stack: string;
+  /** The stack file the plan read. */
+  file: string;
   provider: string;
   /** Creators with a site in this plan (retired creators have none). */
   creators: number;
@@ -185,6 +187,7 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
   }
   return {
     stack: file.stack,
+    file: stackFile,
     provider: config.cluster.provider,
     creators: sites.length,
     resources: countBy(registrations, (r) => r.type),
