@@ -15,7 +15,7 @@ import { clusterFacts } from "../infra/platform/cluster-facts.ts";
 import { alertRules, platformPodMonitors, sqldPodMonitor } from "../infra/platform/monitoring.ts";
 import { PRIORITY_CLASSES } from "../infra/platform/priorities.ts";
 import { opsAccess } from "../infra/platform/ops-access.ts";
-import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../infra/render/ghost-pod.ts";
+import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../infra/contract/sqld.ts";
 import { sqldAdminKey } from "../infra/sqld-auth.ts";
 
 export interface PlatformAddonsArgs {

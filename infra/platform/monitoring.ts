@@ -4,11 +4,9 @@
  * operator's CRDs (monitoring.coreos.com/v1).
  */
 import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
-import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../render/ghost-pod.ts";
+import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../contract/sqld.ts";
 
 export const MONITORING_NAMESPACE = PLATFORM_NAMESPACES.monitoring;
-/** sqld's admin listener, which serves Prometheus metrics at /metrics. */
-export const SQLD_METRICS_PORT = 9090;
 
 const creatorNamespaces = 'namespace=~"creator-.*"';
 

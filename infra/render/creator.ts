@@ -19,14 +19,13 @@ import {
   IMAGE_PULL_SECRET,
   OPS_TOKEN_KEY,
   opsTokenSecretName,
-  SQLD_ADMIN_KEY,
-  SQLD_ADMIN_SECRET,
   SQLD_AUTH_SECRET,
   SQLD_PUBLIC_KEY,
   SQLD_TOKEN,
   ghostDeployment,
 } from "./ghost-pod.ts";
 import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
+import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../contract/sqld.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_PORT, networkPolicies } from "./network-policies.ts";
 import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";

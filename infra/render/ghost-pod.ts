@@ -18,7 +18,7 @@ export interface ContinuousBackups {
 }
 import { ghostEnvironment } from "../ghost/contract.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
-import { SQLD_METRICS_PORT } from "../platform/monitoring.ts";
+import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET, SQLD_METRICS_PORT } from "../contract/sqld.ts";
 import { GHOST_PORT, SQLD_PORT } from "./network-policies.ts";
 import type { IContainer, IDeployment, IProbe } from "./objects.ts";
 import { containerSecurity, podSecurity } from "./security.ts";
@@ -32,9 +32,6 @@ export const BACKUP_SECRET = "backup-credentials";
 export const BACKUP_KEY_ID = "access-key-id";
 export const BACKUP_SECRET_KEY = "secret-access-key";
 export const MAIL_PASSWORD = "smtp-password";
-/** sqld's admin API key (infra/sqld-auth.ts), in each creator namespace for sqld and in the monitoring namespace for Prometheus. */
-export const SQLD_ADMIN_SECRET = "sqld-admin";
-export const SQLD_ADMIN_KEY = "admin-auth-key";
 /**
  * The operations tools' read-only sqld token for a creator ({"a":"ro"}), kept in the
  * platform's ops namespace (not the creator's), which only the ops ServiceAccount reads.

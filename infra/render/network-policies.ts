@@ -15,7 +15,7 @@
 import type { IIoK8sApiNetworkingV1NetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import type { IngressController } from "../config/schema.ts";
 import { PLATFORM_ROLE_LABEL, type PlatformRole } from "../contract/namespaces.ts";
-import { SQLD_METRICS_PORT } from "../platform/monitoring.ts";
+import { SQLD_METRICS_PORT } from "../contract/sqld.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import type { INetworkPolicy } from "./objects.ts";
 
