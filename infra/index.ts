@@ -4,7 +4,7 @@
  * before any resource is registered, with every problem listed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readPulumiConfig } from "./config/pulumi-config.ts";
+import { readPulumiConfig } from "./pulumi-config.ts";
 import { ConfigError } from "./config/validate.ts";
 import { creatorPlatform } from "./program.ts";
 

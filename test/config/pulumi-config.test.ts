@@ -10,7 +10,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { pulumiConfigValue } from "../../infra/config/config-values.ts";
-import { readPulumiConfig } from "../../infra/config/pulumi-config.ts";
+import { readPulumiConfig } from "../../infra/pulumi-config.ts";
 import { loadStackFile, readStackFile } from "../../infra/config/stack-file.ts";
 
 const STACK_FILE = `config:

@@ -4,8 +4,8 @@
  * the stack file (config-values.ts) and validated by the same schema.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { lookalikeKeys, plainTextSecrets, projectKeys } from "./stack-file.ts";
-import { ConfigError, type ResolvedConfig, validateStackConfig } from "./validate.ts";
+import { lookalikeKeys, plainTextSecrets, projectKeys } from "./config/stack-file.ts";
+import { ConfigError, type ResolvedConfig, validateStackConfig } from "./config/validate.ts";
 
 /** Whether Pulumi holds a key as a secret (exported by the SDK's runtime, not declared in its types). */
 const isConfigSecret = (key: string): boolean =>
