@@ -5,8 +5,8 @@
  *   cost are plain functions; the program (infra/*.ts), the mock engine
  *   (infra/offline) and components/ are the Pulumi side;
  * - render does not import platform (platform may import render: one way);
- * - scripts/ do not import test/ (known exceptions listed in
- *   .dependency-cruiser-known-violations.json, to be moved out);
+ * - scripts/ do not import test/ (the generators, the Ghost installer, the
+ *   sqld token tool and the cluster harness that benchmarks use live in scripts/);
  * - no import cycles.
  */
 const DECISIONS = "^infra/(config|render|cost|platform|contract|ghost)/";

@@ -16,7 +16,7 @@ import Table from "cli-table3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureGhost, type GhostInstall } from "../test/ghost/install-ghost.ts";
+import { ensureGhost, type GhostInstall } from "./ghost/install-ghost.ts";
 import { SEMI_SPACE_MB } from "../infra/ghost/contract.ts";
 import {
   admin,
@@ -29,7 +29,7 @@ import {
   startGhost,
   tailFile,
   type RunningGhost,
-} from "../test/ghost/ghost-harness.ts";
+} from "./ghost/ghost-harness.ts";
 
 interface Variant {
   label: string;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { generateCreatorDbs } from "../../test/ops/fixtures/ghost-db.ts";
+import { generateCreatorDbs } from "../fixtures/ghost-db.ts";
 import { AttachedQuery, readOnlyUri } from "../ops/attach-batches.ts";
 import { backupCreators } from "../ops/backup.ts";
 import { creatorsInDir, type FileCreator } from "../ops/creators.ts";

@@ -8,7 +8,7 @@ import { loadStackFile, stackFilePath } from "../../infra/config/stack-file.ts";
 import { ConfigError, type ResolvedConfig } from "../../infra/config/validate.ts";
 import { type CostReport, costReport } from "../../infra/cost/report.ts";
 import { requestsForTarget } from "../../infra/cost/target.ts";
-import { generateResolvedConfig } from "../../test/fixtures/stacks.ts";
+import { generateResolvedConfig } from "../fixtures/stacks.ts";
 import type { BenchSection } from "../bench.ts";
 import { availableStacks } from "../stack-option.ts";
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { generateStackConfig, writeStackFile } from "../../test/fixtures/stacks.ts";
+import { generateStackConfig, writeStackFile } from "../fixtures/stacks.ts";
 import type { BenchSection } from "../bench.ts";
 
 const run = promisify(execFile);

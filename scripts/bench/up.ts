@@ -8,8 +8,8 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { startControlPlane } from "../../test/cluster/control-plane.ts";
-import { createWorkspace } from "../../test/cluster/pulumi-engine.ts";
+import { startControlPlane } from "../cluster/control-plane.ts";
+import { createWorkspace } from "../cluster/pulumi-engine.ts";
 import type { BenchSection } from "../bench.ts";
 
 const SIZES = (process.env.BENCH_UP_SIZES ?? "50,200").split(",").map(Number);

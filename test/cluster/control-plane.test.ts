@@ -1,5 +1,5 @@
 /**
- * Smoke test of the local control plane (test/cluster/control-plane.ts), all
+ * Smoke test of the local control plane (scripts/cluster/control-plane.ts), all
  * through the REST API as admin (node:https with the token and the CA; no
  * kubectl): PodSecurity rejects a privileged Pod in a `restricted` namespace,
  * a ResourceQuota and a LimitRange apply, a PVC of class local-test binds, a
@@ -14,7 +14,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startControlPlane, STORAGE_CLASS, type ControlPlane } from "./control-plane.ts";
+import { startControlPlane, STORAGE_CLASS, type ControlPlane } from "../../scripts/cluster/control-plane.ts";
 
 const NS = "smoke";
 let cp: ControlPlane | undefined;

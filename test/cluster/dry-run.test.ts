@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../scripts/tools/build-tools.ts";
-import { type ControlPlane, startControlPlane } from "./control-plane.ts";
+import { type ControlPlane, startControlPlane } from "../../scripts/cluster/control-plane.ts";
 import { type KubeObject, keyOf } from "./live-objects.ts";
 
 const STACKS = readdirSync(join(REPO_ROOT, "stacks"))

@@ -19,9 +19,9 @@
  * are checked in test/platform/upstream-rules.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ControlPlane, startControlPlane } from "./control-plane.ts";
+import { type ControlPlane, startControlPlane } from "../../scripts/cluster/control-plane.ts";
 import { type KubeObject, creatorOfKey, isCreatorObject, keyOf, liveCreatorObjects, notContained, objectPath, plannedObjects } from "./live-objects.ts";
-import { type PulumiWorkspace, createWorkspace } from "./pulumi-engine.ts";
+import { type PulumiWorkspace, createWorkspace } from "../../scripts/cluster/pulumi-engine.ts";
 
 interface CreatorLine {
   id: string;

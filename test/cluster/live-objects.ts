@@ -14,7 +14,7 @@ import { parseAllDocuments } from "yaml";
 import { bytes, cpuMillis } from "../../infra/config/quantity.ts";
 import { CREATOR_NAMESPACE_PREFIX } from "../../infra/contract/namespaces.ts";
 import { REPO_ROOT } from "../../scripts/tools/build-tools.ts";
-import type { ControlPlane } from "./control-plane.ts";
+import type { ControlPlane } from "../../scripts/cluster/control-plane.ts";
 
 export interface KubeObject {
   apiVersion: string;

@@ -2,7 +2,7 @@
  * The real Pulumi engine enforces the policy pack (policy/) on a stack that
  * breaks every guardrail of infra/platform/guardrails.ts, and lets a compliant
  * stack through: `pulumi preview --policy-pack <repo>/policy` of a Pulumi YAML
- * program against the local control plane (test/cluster/control-plane.ts).
+ * program against the local control plane (scripts/cluster/control-plane.ts).
  *
  * Why YAML and a shim: the only Node language host the Go module proxy serves
  * here (github.com/pulumi/pulumi/sdk/v3 v3.68.0) does not implement RunPlugin,
@@ -36,7 +36,7 @@ import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument, stringify } from "yaml";
 import { ensureTools, REPO_ROOT } from "../../scripts/tools/build-tools.ts";
-import { startControlPlane, type ControlPlane } from "./control-plane.ts";
+import { startControlPlane, type ControlPlane } from "../../scripts/cluster/control-plane.ts";
 
 const POLICY_DIR = join(REPO_ROOT, "policy");
 const RUN_POLICY_PACK = join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");

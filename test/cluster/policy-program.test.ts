@@ -18,8 +18,8 @@ import { delimiter, join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../scripts/tools/build-tools.ts";
-import { type ControlPlane, startControlPlane } from "./control-plane.ts";
-import { type PulumiWorkspace, createWorkspace } from "./pulumi-engine.ts";
+import { type ControlPlane, startControlPlane } from "../../scripts/cluster/control-plane.ts";
+import { type PulumiWorkspace, createWorkspace } from "../../scripts/cluster/pulumi-engine.ts";
 
 const RUNTIME = "nodejs-fallback";
 let cp: ControlPlane;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { costCeilingViolation, costReport } from "../../infra/cost/report.ts";
-import { generateResolvedConfig } from "../fixtures/stacks.ts";
+import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
 
 describe("maxMonthlyCostPerCreator", () => {
   it("passes a stack under the limit and names the limit and the figure of one over it", () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { generateStackConfig, writeStackFile } from "../fixtures/stacks.ts";
+import { generateStackConfig, writeStackFile } from "../../scripts/fixtures/stacks.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const cost = (...args: string[]) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { costReport } from "../../infra/cost/report.ts";
-import { generateResolvedConfig } from "../fixtures/stacks.ts";
+import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CapacityError, costReport } from "../../infra/cost/index.ts";
 import { ConfigError } from "../../infra/config/validate.ts";
-import { generateResolvedConfig } from "../fixtures/stacks.ts";
+import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
 
 const large = (extra: Record<string, unknown> = {}) => [{ name: "pool-a", size: "g4s.kube.large", ...extra }];
 

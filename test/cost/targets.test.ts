@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { costReport } from "../../infra/cost/report.ts";
 import { requestsForTarget } from "../../infra/cost/target.ts";
-import { generateResolvedConfig } from "../fixtures/stacks.ts";
+import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
 
 /** The seed's creator: 0.25 CPU and 270 MiB (Ghost + sqld), 1 GiB volume. */
 const seed = {

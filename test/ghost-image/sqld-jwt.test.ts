@@ -2,7 +2,7 @@
 // that verify against the public key in both forms sqld accepts.
 import { createPublicKey, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { generateSqldKeyPair, signSqldToken } from "../ghost/sqld-jwt.ts";
+import { generateSqldKeyPair, signSqldToken } from "../../scripts/ghost/sqld-jwt.ts";
 
 const decode = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
 

@@ -22,7 +22,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureGhost, PRELOAD_PATH, type GhostInstall } from "./install-ghost.ts";
+import { ensureGhost, PRELOAD_PATH, type GhostInstall } from "../../scripts/ghost/install-ghost.ts";
 import {
   admin,
   createContentKey,
@@ -36,8 +36,8 @@ import {
   tailFile,
   type DbMode,
   type RunningGhost,
-} from "./ghost-harness.ts";
-import { signSqldToken } from "./sqld-jwt.ts";
+} from "../../scripts/ghost/ghost-harness.ts";
+import { signSqldToken } from "../../scripts/ghost/sqld-jwt.ts";
 
 interface Result {
   name: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateCreatorDb, generateCreatorDbs, type GeneratedCounts } from "./fixtures/ghost-db.ts";
+import { generateCreatorDb, generateCreatorDbs, type GeneratedCounts } from "../../scripts/fixtures/ghost-db.ts";
 import { ROOT, ops, tempDir } from "./helpers.ts";
 import { runAnalytics } from "../../scripts/ops/analytics.ts";
 import { sha256File } from "../../scripts/ops/manifest.ts";

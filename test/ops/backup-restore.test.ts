@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "libsql";
-import { generateCreatorDb, generateCreatorDbs, type GeneratedCounts } from "./fixtures/ghost-db.ts";
+import { generateCreatorDb, generateCreatorDbs, type GeneratedCounts } from "../../scripts/fixtures/ghost-db.ts";
 import { ROOT, ops, tempDirs } from "./helpers.ts";
 import { backupCreators } from "../../scripts/ops/backup.ts";
 import { creatorsInDir } from "../../scripts/ops/creators.ts";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import Database from "libsql";
 import { afterAll, describe, expect, test } from "vitest";
 import { sha256File } from "../../scripts/ops/manifest.ts";
-import { generateCreatorDbs } from "./fixtures/ghost-db.ts";
+import { generateCreatorDbs } from "../../scripts/fixtures/ghost-db.ts";
 import { ops, tempDirs } from "./helpers.ts";
 
 const { temp, cleanup } = tempDirs();

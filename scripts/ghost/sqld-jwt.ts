@@ -32,9 +32,9 @@ export function generateSqldKeyPair(): { privateKeyPem: string; publicKeyPem: st
 }
 
 // CLI for the users' CI workflow (and by hand):
-//   tsx test/ghost/sqld-jwt.ts keygen <dir>   writes <dir>/jwt-private.pem and <dir>/jwt-public.pem,
+//   tsx scripts/ghost/sqld-jwt.ts keygen <dir>   writes <dir>/jwt-private.pem and <dir>/jwt-public.pem,
 //                                              prints the raw public key (URL-safe base64) on stdout
-//   tsx test/ghost/sqld-jwt.ts token <private.pem>   prints a token valid for one hour
+//   tsx scripts/ghost/sqld-jwt.ts token <private.pem>   prints a token valid for one hour
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [cmd, arg] = process.argv.slice(2);
   if (cmd === "token" && arg) {
@@ -43,7 +43,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const dir = arg;
   if (cmd !== "keygen" || !dir) {
-    process.stderr.write("usage: tsx test/ghost/sqld-jwt.ts keygen <dir> | token <private.pem>\n");
+    process.stderr.write("usage: tsx scripts/ghost/sqld-jwt.ts keygen <dir> | token <private.pem>\n");
     process.exit(2);
   }
   const pair = generateSqldKeyPair();

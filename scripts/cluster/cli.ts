@@ -1,7 +1,7 @@
 /**
  * npm run cluster -- start|stop|status [--dir <d>] [--json] [--keep] [--nodes <n>]
  *
- * The local control plane of test/cluster/control-plane.ts from the shell:
+ * The local control plane of scripts/cluster/control-plane.ts from the shell:
  * `start` builds (or finds cached) etcd, the Kubernetes control plane and kwok,
  * starts them in the background and prints the kubeconfig path, the server
  * and the admin token; `stop` stops every component (SIGTERM, then SIGKILL
@@ -11,12 +11,12 @@
  * Exit codes: 0 done (status: running), 1 failed (status: not running),
  * 2 bad arguments.
  */
-import "../../scripts/closed-pipe.ts";
+import "../closed-pipe.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ToolBuildError } from "../../scripts/tools/build-tools.ts";
+import { ToolBuildError } from "../tools/build-tools.ts";
 import {
   COMPONENTS,
   ControlPlaneError,
