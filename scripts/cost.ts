@@ -17,7 +17,7 @@ import { type CostDiff, costDiff } from "../infra/cost/diff.ts";
 import { type CostReport, costCeilingViolation, costReport } from "../infra/cost/report.ts";
 import { BaseArgumentError, loadBase } from "./cost/base.ts";
 import { renderMarkdown } from "./cost/markdown.ts";
-import { renderTable } from "./cost/table.ts";
+import { renderTable } from "./cost/cost-tables.ts";
 import { resolveStackFile } from "./stack-option.ts";
 
 interface Options {

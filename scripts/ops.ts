@@ -4,7 +4,7 @@ import "./closed-pipe.ts";
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE, InputError, UsageError } from "./ops/cli-common.ts";
 import { RefusedSqlError } from "./ops/read-only-sql.ts";
-import { StackFileError } from "./ops/stack-file.ts";
+import { StackFileError } from "./ops/stack-entries.ts";
 import { StoreError } from "./ops/object-store.ts";
 import { analyticsCommand } from "./ops/analytics.ts";
 import { backupCommand } from "./ops/backup.ts";

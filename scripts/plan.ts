@@ -9,7 +9,7 @@ import "./closed-pipe.ts";
 import { Command, Option } from "commander";
 import { writableDirectory } from "./cli-options.ts";
 import { loadStackFile } from "../infra/config/stack-file.ts";
-import { type PlanResult, refusalMessage, runPlan } from "../infra/offline/plan.ts";
+import { type PlanResult, refusalMessage, runPlan } from "../infra/offline/offline-plan.ts";
 import { printPlan, writeManifests } from "./plan/output.ts";
 import { resolveStackFile } from "./stack-option.ts";
 import { withProgress } from "./progress.ts";

@@ -1,6 +1,6 @@
 /** The assumptions behind a report's figures, in plain words, so a reader can judge them. */
 import type { ResolvedConfig } from "../config/validate.ts";
-import { addonWorkloads, estimatedAddons } from "./addons.ts";
+import { addonWorkloads, estimatedAddons } from "./addon-requests.ts";
 import type { CostReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
 

@@ -4,7 +4,7 @@
  * The report and the cheapest-size search both size pools through it.
  */
 import type { ResolvedConfig } from "../config/validate.ts";
-import { addonWorkloads } from "./addons.ts";
+import { addonWorkloads } from "./addon-requests.ts";
 import { type PriceTable, ProviderPrices } from "./prices.ts";
 import { PROVIDERS, type ProviderModel, type Resources, type SystemWorkload } from "./providers.ts";
 import { type PoolInput, type SizedPool, sizePools } from "./sizing.ts";

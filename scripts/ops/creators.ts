@@ -3,7 +3,7 @@
 // URL or path template.
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { isCreatorId, parseStackCreators, servedCreatorIds, stackFilePath } from "./stack-file.ts";
+import { isCreatorId, parseStackCreators, servedCreatorIds, stackOptionPath } from "./stack-entries.ts";
 import { UsageError, type SourceOptions } from "./cli-common.ts";
 
 export interface FileCreator {
@@ -44,7 +44,7 @@ export function fillTemplate(template: string, id: string, option: string): stri
 
 /** Ids of the served (not retired) creators of a stack. */
 export function stackCreatorIds(stacksDir: string, stack: string): string[] {
-  const file = stackFilePath(stacksDir, stack);
+  const file = stackOptionPath(stack, stacksDir);
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -13,7 +13,7 @@ import { restoreOne } from "./restore.ts";
 import { unwritableDirectory } from "../cli-options.ts";
 import { projectKeys, stackConfigOf } from "../../infra/config/stack-file.ts";
 import { ConfigError, validateStackConfig } from "../../infra/config/validate.ts";
-import { moveCreatorEntry, parseStackCreators, stackFilePath, type StackCreator } from "./stack-file.ts";
+import { moveCreatorEntry, parseStackCreators, stackOptionPath, type StackCreator } from "./stack-entries.ts";
 import { errorMessage } from "./outcome.ts";
 import { join, resolve } from "node:path";
 
@@ -65,8 +65,8 @@ function writeAtomically(path: string, text: string): void {
 
 export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableStream): Promise<number> {
   // 1. Everything that can be checked without touching data, first.
-  const fromFile = stackFilePath(o.stacksDir, o.fromStack);
-  const toFile = stackFilePath(o.stacksDir, o.toStack);
+  const fromFile = stackOptionPath(o.fromStack, o.stacksDir);
+  const toFile = stackOptionPath(o.toStack, o.stacksDir);
   if (fromFile === toFile) throw new UsageError("--from-stack and --to-stack are the same stack");
   const read = (f: string, opt: string): string => {
     try {

@@ -12,7 +12,7 @@ import { countRows, integrityCheck, parseManifest, readBackupKey, rowCountDiffer
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
 import { errorMessage } from "./outcome.ts";
 import { KEY_FILE_HELP, snapshotKeys } from "./backup.ts";
-import { isCreatorId } from "./stack-file.ts";
+import { isCreatorId } from "./stack-entries.ts";
 import { inUseReason } from "./in-use.ts";
 import { unwritableDirectory } from "../cli-options.ts";
 

@@ -5,7 +5,7 @@
  * process-global and memory must be measured per plan).
  */
 import { performance } from "node:perf_hooks";
-import { runPlan } from "../../infra/offline/plan.ts";
+import { runPlan } from "../../infra/offline/offline-plan.ts";
 
 const file = process.argv[2];
 if (!file) {

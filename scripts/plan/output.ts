@@ -6,7 +6,7 @@ import type { CostReport } from "../../infra/cost/index.ts";
 import { headline } from "../cost/format.ts";
 import { table } from "../table.ts";
 import { stringify } from "yaml";
-import { type KubeManifest, type PlanResult, kubeManifests, remoteInstalls } from "../../infra/offline/plan.ts";
+import { type KubeManifest, type PlanResult, kubeManifests, remoteInstalls } from "../../infra/offline/offline-plan.ts";
 
 /** Lists the files a previous run wrote, so a creator removed from the stack leaves no stale file. */
 const MARKER = ".offline-plan-files";

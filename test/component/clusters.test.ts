@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { type MockEngine, type Registration, isSecret, mapSecrets } from "../../infra/offline/mocks.ts";
 import { validateAgainstKubernetesSchema } from "../support/kube-schema.ts";
 import { resolvedConfig } from "../support/config.ts";
-import { runProgram } from "../support/program.ts";
+import { runProgram } from "../support/run-program.ts";
 
 const civo = {
   provider: "civo",
@@ -229,5 +229,23 @@ describe("platform add-ons on any cluster", async () => {
       resolvedConfig({ cluster: { provider: "existing", ships: ["traefik", "metrics-server", "cert-manager", "monitoring"] } }),
     );
     expect(charts(shipped)).toEqual([]);
+  });
+});
+
+describe("node counts", () => {
+  it("the cluster component gets the counts the cost model packed", async () => {
+    const pools = [
+      { name: "main", size: "g4s.kube.large" },
+      { name: "more", size: "g4s.kube.medium" },
+    ];
+    const creators = Array.from({ length: 24 }, (_, i) => ({ id: `c${i}`, plan: i % 3 === 0 ? "standard" : "starter" }));
+    const { engine, outputs } = await runProgram(resolvedConfig({ cluster: { ...civo, nodePools: pools }, creators }), "lon1");
+    const packed = (outputs.cost as { nodes: Array<{ pool: string; count: number }> }).nodes;
+    expect(packed.length).toBe(2);
+    expect(packed.some((n) => n.count > 1)).toBe(true);
+    const k3s = onlyOne(engine, "civo:index/kubernetesCluster:KubernetesCluster").inputs;
+    const extra = onlyOne(engine, "civo:index/kubernetesNodePool:KubernetesNodePool").inputs;
+    expect([k3s.numTargetNodes, extra.numTargetNodes]).toEqual(packed.map((n) => n.count));
+    expect((outputs.cluster as { nodePools: Array<{ count: number }> }).nodePools.map((p) => p.count)).toEqual(packed.map((n) => n.count));
   });
 });

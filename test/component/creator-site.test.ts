@@ -7,7 +7,7 @@ import { createPublicKey, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { type Registration, isSecret } from "../../infra/offline/mocks.ts";
 import { rawConfig, resolvedConfig } from "../support/config.ts";
-import { runProgram as run } from "../support/program.ts";
+import { runProgram as run } from "../support/run-program.ts";
 
 const runProgram = (creators: unknown[]) => run(resolvedConfig({ creators }));
 

@@ -7,9 +7,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Registration } from "../../infra/offline/mocks.ts";
-import { creatorOf } from "../../infra/offline/plan.ts";
+import { creatorOf } from "../../infra/offline/offline-plan.ts";
 import { resolvedConfig } from "../support/config.ts";
-import { runProgram } from "../support/program.ts";
+import { runProgram } from "../support/run-program.ts";
 
 const IDS = ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"];
 const PLANS = ["starter", "standard", "pro"];

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { validateStackConfig } from "../../infra/config/validate.ts";
 import { isSecret } from "../../infra/offline/mocks.ts";
 import { rawConfig, resolvedConfig } from "../support/config.ts";
-import { runProgram } from "../support/program.ts";
+import { runProgram } from "../support/run-program.ts";
 
 describe("image pull credentials", () => {
   it("need the password as a secret", () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { generateCreatorDbs } from "../../scripts/fixtures/ghost-db.ts";
 import { ops, tempDir } from "./helpers.ts";
 import { countRows } from "../../scripts/ops/manifest.ts";
-import { moveCreatorEntry, parseStackCreators } from "../../scripts/ops/stack-file.ts";
+import { moveCreatorEntry, parseStackCreators } from "../../scripts/ops/stack-entries.ts";
 
 const EU = `# Stack eu: creators served from Frankfurt
 config:

@@ -10,7 +10,7 @@ import { validateStackConfig } from "../../infra/config/validate.ts";
 import { kubernetesVersionProblem, parseKubernetesVersion } from "../../infra/platform/kubernetes-version.ts";
 import { deployChecks } from "../../infra/program.ts";
 import { rawConfig, resolvedConfig } from "../support/config.ts";
-import { runProgram } from "../support/program.ts";
+import { runProgram } from "../support/run-program.ts";
 
 describe("Kubernetes versions", () => {
   it("reads the forms providers and API servers use", () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { PLATFORM_NAMESPACES, PLATFORM_ROLE_LABEL } from "../../infra/contract/namespaces.ts";
 import { type MockEngine, type Registration, isSecret } from "../../infra/offline/mocks.ts";
 import { resolvedConfig } from "../support/config.ts";
-import { runProgram } from "../support/program.ts";
+import { runProgram } from "../support/run-program.ts";
 
 const lke = {
   provider: "linode",

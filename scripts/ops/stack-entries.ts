@@ -4,7 +4,7 @@
 import { isMap, isSeq, parseDocument, YAMLSeq, type Document } from "yaml";
 import { z } from "zod";
 import { creatorId } from "../../infra/config/schema.ts";
-import { stackFilePath as platformStackFilePath } from "../../infra/config/stack-file.ts";
+import { stackFilePath } from "../../infra/config/stack-file.ts";
 
 export const CREATORS_KEY = "creator-platform:creators";
 const PATH = ["config", CREATORS_KEY] as const;
@@ -25,9 +25,10 @@ export class StackFileError extends Error {
 }
 
 /** The platform's stack file path (infra/config/stack-file.ts), as an ops error. */
-export function stackFilePath(stacksDir: string, stack: string): string {
+/** The platform's stack file path (same arguments), a bad name reported as the --stack option's error. */
+export function stackOptionPath(stack: string, stacksDir: string): string {
   try {
-    return platformStackFilePath(stack, stacksDir);
+    return stackFilePath(stack, stacksDir);
   } catch (error) {
     throw new StackFileError(`--stack: ${(error as Error).message}`);
   }
