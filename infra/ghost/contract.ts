@@ -12,6 +12,7 @@
  */
 
 import published from "../../images/ghost-libsql/published.json" with { type: "json" };
+import { GHOST_PORT } from "../contract/ports.ts";
 
 /** Ghost release the image is built FROM (official `ghost:<v>-alpine`). test:ghost installs the same one. */
 export const GHOST_VERSION = "6.65.0";
@@ -44,7 +45,7 @@ export const GHOST_BASE_IMAGE = `ghost:${GHOST_VERSION}-alpine`;
 /** The official image's user (`node`). */
 export const GHOST_UID = 1000;
 export const GHOST_GID = 1000;
-export const GHOST_PORT = 2368;
+export { GHOST_PORT };
 
 /** Inside the image. */
 export const PRELOAD_MODULE_PATH = "/opt/ghost-libsql/libsql-preload.cjs";

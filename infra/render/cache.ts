@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { Plan } from "../config/schema.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
-import { CACHE_PORT } from "./network-policies.ts";
+import { CACHE_PORT } from "../contract/ports.ts";
 import type { IConfigMap, IDeployment, IHorizontalPodAutoscaler, IService } from "./objects.ts";
 import { containerSecurity, podSecurity } from "./security.ts";
 

@@ -27,7 +27,8 @@ import {
 import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../contract/sqld.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
-import { SQLD_PORT, networkPolicies } from "./network-policies.ts";
+import { SQLD_PORT } from "../contract/ports.ts";
+import { networkPolicies } from "./network-policies.ts";
 import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";
 import { type CreatorTls, creatorTls } from "./tls.ts";
 

@@ -16,10 +16,10 @@ export interface ContinuousBackups {
   endpoint: string;
   region: string;
 }
-import { ghostEnvironment } from "../ghost/contract.ts";
+import { GHOST_PROBE_PATH, GHOST_UID, SQLD_HEALTH_PATH, ghostEnvironment } from "../ghost/contract.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
-import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET, SQLD_METRICS_PORT } from "../contract/sqld.ts";
-import { GHOST_PORT, SQLD_PORT } from "./network-policies.ts";
+import { GHOST_PORT, SQLD_METRICS_PORT, SQLD_PORT } from "../contract/ports.ts";
+import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../contract/sqld.ts";
 import type { IContainer, IDeployment, IProbe } from "./objects.ts";
 import { containerSecurity, podSecurity } from "./security.ts";
 
@@ -48,8 +48,7 @@ export const GHOST_CONTENT_PATH = `${DATA_PATH}/content`;
 /** Ghost's local copy of its database (an embedded replica of sqld's), kept on the volume for fast restarts. */
 export const GHOST_REPLICA_PATH = `${GHOST_CONTENT_PATH}/data/ghost-replica.db`;
 
-/** Users of the upstream images: the official Ghost image's `node`, sqld's `sqld`. */
-const GHOST_UID = 1000;
+/** sqld's image runs as its `sqld` user (Ghost's user is the contract's GHOST_UID). */
 const SQLD_UID = 666;
 
 export interface GhostPodInput {
@@ -77,7 +76,7 @@ export interface GhostPodInput {
 function ghostProbe(host: string, periodSeconds: number, failureThreshold: number): IProbe {
   return {
     httpGet: {
-      path: "/ghost/api/admin/site/",
+      path: GHOST_PROBE_PATH,
       port: "http",
       httpHeaders: [
         { name: "X-Forwarded-Proto", value: "https" },
@@ -98,7 +97,7 @@ function sqldHeapLimitsMb(plan: Plan): { soft: number; hard: number } {
 
 function sqldSidecar(input: GhostPodInput): IContainer {
   const heap = sqldHeapLimitsMb(input.plan);
-  const health: IProbe = { httpGet: { path: "/health", port: "sqld" }, timeoutSeconds: 2 };
+  const health: IProbe = { httpGet: { path: SQLD_HEALTH_PATH, port: "sqld" }, timeoutSeconds: 2 };
   return {
     name: "sqld",
     image: input.images.sqld,

@@ -15,16 +15,11 @@
 import type { IIoK8sApiNetworkingV1NetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import type { IngressController } from "../config/schema.ts";
 import { PLATFORM_ROLE_LABEL, type PlatformRole } from "../contract/namespaces.ts";
-import { SQLD_METRICS_PORT } from "../contract/sqld.ts";
+import { ACME_SOLVER_PORT, CACHE_PORT, GHOST_PORT, SQLD_METRICS_PORT, SQLD_PORT } from "../contract/ports.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import type { INetworkPolicy } from "./objects.ts";
 
-export const GHOST_PORT = 2368;
-/** sqld's HTTP port, reached by the operations tools (`npm run ops`) from this namespace only. */
-export const SQLD_PORT = 8080;
-export const CACHE_PORT = 8080;
-/** cert-manager's HTTP-01 solver pods listen here and carry this label. */
-export const ACME_SOLVER_PORT = 8089;
+/** cert-manager's HTTP-01 solver pods carry this label. */
 export const ACME_SOLVER_LABEL = { "acme.cert-manager.io/http01-solver": "true" };
 
 /** Addresses that are never the public internet: cluster networks, VPCs, metadata services. */

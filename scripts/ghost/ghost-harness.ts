@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import {
   DEFAULT_HEAP_MB,
+  GHOST_PROBE_PATH,
   PRELOAD_MODULE_PATH,
   ghostEnvironment,
   ghostNodeOptions,
@@ -143,7 +144,7 @@ export async function waitReady(url: string, proc: ChildProcess, timeoutMs: numb
       throw new Error(`Ghost exited before it was ready (code ${String(proc.exitCode)}, signal ${String(proc.signalCode)})`);
     }
     try {
-      const res = await fetch(`${url}/ghost/api/admin/site/`, {
+      const res = await fetch(`${url}${GHOST_PROBE_PATH}`, {
         headers: { "X-Forwarded-Proto": "https" },
         redirect: "manual",
         signal: AbortSignal.timeout(2000),

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CACHE_PORT } from "../../infra/render/network-policies.ts";
+import { CACHE_PORT } from "../../infra/contract/ports.ts";
 import { nginxConfig } from "../../infra/render/cache.ts";
 
 const NGINX = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" }).stdout.trim();
