@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type CreatorInput, type CreatorSecret, creatorSecrets, opsTokenSecret, renderCreator } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
 import { dockerConfigJson } from "../infra/images.ts";
+import { CREATOR_SITE_TYPE } from "../infra/contract/names.ts";
 import { signSqldToken, sqldAdminKey, sqldKeyPair } from "../infra/sqld-auth.ts";
 
 export interface CreatorSiteArgs extends CreatorInput {
@@ -87,7 +88,9 @@ export class CreatorSite extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
 
   constructor(name: string, args: CreatorSiteArgs, opts: pulumi.ComponentResourceOptions) {
-    super("creator-platform:index:CreatorSite", name, {}, opts);
+    // Type tokens are creator-platform:<module>:<Type>; this one was creator-platform:index:CreatorSite,
+    // and the alias keeps every existing site (and all its children) from being replaced.
+    super(CREATOR_SITE_TYPE, name, {}, { ...opts, aliases: [...(opts.aliases ?? []), { type: "creator-platform:index:CreatorSite" }] });
     const rendered = renderCreator(args);
 
     const key = pulumi.secret(args.sqldKeySeed).apply((seed) => sqldKeyPair(seed, args.creator.id, args.creator.sqldKeyGeneration));

@@ -26,6 +26,9 @@ export const RESERVED_CREATOR_IDS: Readonly<Record<string, string>> = {
   "kube-system": "Kubernetes itself",
 };
 
+/** The CreatorSite component's Pulumi type token (creator-platform:<module>:<Type>). */
+export const CREATOR_SITE_TYPE = "creator-platform:creator:CreatorSite";
+
 /** Stack-config keys that must be Pulumi secrets, never plain text in a stack file. */
 export const SECRET_KEYS = [
   "sqldKeySeed",

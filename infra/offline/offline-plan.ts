@@ -2,6 +2,7 @@
  * The offline plan: the real program (infra/index.ts) run under Pulumi's mock
  * runtime, with no CLI, credentials or network, reporting what it would create.
  */
+import { CREATOR_SITE_TYPE } from "../contract/names.ts";
 import * as pulumi from "@pulumi/pulumi";
 import { crossStackProblems, projectKeys, readStackFile } from "../config/stack-file.ts";
 import { ConfigError, SQLD_KEY_SEED_COMMAND, validateStackConfig } from "../config/validate.ts";
@@ -10,7 +11,7 @@ import { guardrailViolations } from "../platform/guardrails.ts";
 import { MIN_KUBERNETES_MINOR } from "../platform/kubernetes-version.ts";
 import { type MockEngine, type Registration, installMocks, mapSecrets, resolveOutputs, waitForRegistrations } from "./mocks.ts";
 
-export const CREATOR_SITE_TYPE = "creator-platform:index:CreatorSite";
+export { CREATOR_SITE_TYPE };
 export const REDACTED = "REDACTED-by-offline-plan";
 
 export interface KubeManifest {

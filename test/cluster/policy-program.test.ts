@@ -59,6 +59,6 @@ describe("the shipped dev stack under pulumi preview --policy-pack (real engine)
     expect(output).toMatch(/creator-platform-guardrails@v0\.1\.0/);
     expect(output).not.toMatch(/\[(mandatory|advisory)\]/);
     // The program really ran: every creator of the dev stack is previewed.
-    for (const id of ["alice", "bob", "carol"]) expect(output).toMatch(new RegExp(`creator-platform:index:CreatorSite\\s+${id}\\s+create`));
+    for (const id of ["alice", "bob", "carol"]) expect(output).toMatch(new RegExp(`creator-platform:creator:CreatorSite\\s+${id}\\s+create`));
   });
 });

@@ -27,7 +27,7 @@ describe("CreatorSite under the mock runtime", async () => {
   });
 
   it("creates one site per creator with its outputs", () => {
-    expect(engine.byType("creator-platform:index:CreatorSite").map((r) => r.name)).toEqual(["alice", "bob", "carol"]);
+    expect(engine.byType("creator-platform:creator:CreatorSite").map((r) => r.name)).toEqual(["alice", "bob", "carol"]);
     expect(outputs.creators).toMatchObject({
       alice: { namespace: "creator-alice", plan: "starter", state: "active", urls: ["https://alice.creators.example"] },
       bob: { urls: ["https://bob.creators.example", "https://bob.blog"] },

@@ -47,7 +47,7 @@ describe.each(stacks)("npm run plan -- --stack %s", (stack) => {
     const sites = config.creators.filter((c) => c.state !== "retired");
     expect(report.stack).toBe(stack);
     expect(report.creators).toBe(sites.length);
-    expect(report.resources["creator-platform:index:CreatorSite"]).toBe(sites.length);
+    expect(report.resources["creator-platform:creator:CreatorSite"]).toBe(sites.length);
     expect(report.resources["kubernetes:core/v1:Namespace"]).toBeGreaterThanOrEqual(sites.length);
     expect(report.outputs.creatorCount.total).toBe(config.creators.length);
     expect(Object.keys(report.outputs.creators).sort()).toEqual(sites.map((c) => c.id).sort());
