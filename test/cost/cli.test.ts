@@ -8,7 +8,7 @@ import { generateStackConfig, writeStackFile } from "../../scripts/fixtures/stac
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const cost = (...args: string[]) => {
-  const r = spawnSync("npx", ["tsx", join(ROOT, "scripts/cost.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/cost.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const git = (cwd: string, ...args: string[]) => {

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+/** One node process with tsx's loader: no npx, no tsx CLI in between. */
+const NODE_TSX = [process.execPath, "--import", "tsx"] as const;
 
 export function tempDir(label: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `ops-${label}-`));
@@ -34,14 +35,14 @@ export interface CliResult {
 
 /** Runs `npm run ops -- <args>` (as `tsx scripts/ops.ts <args>`). */
 export function ops(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const r = spawnSync(TSX, [join(ROOT, "scripts", "ops.ts"), ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
+  const r = spawnSync(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "scripts", "ops.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The same without blocking this process: for tests that serve something (an S3 server) in-process. */
 export function opsAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [join(ROOT, "scripts", "ops.ts"), ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "scripts", "ops.ts"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
