@@ -21,7 +21,7 @@ import {
   type ClusterTarget,
   type NodePoolSize,
   configuredBackupStore,
-  sizedPools,
+  poolsWithCounts,
 } from "./cluster.ts";
 
 export type CivoClusterArgs = Extract<Cluster, { provider: "civo" }>;
@@ -54,7 +54,7 @@ export class CivoCluster extends ClusterComponent implements ClusterTarget {
     // Firewall made with networkId guards nothing), and one that guards nothing misleads.
     const network = new civo.Network(`${name}-network`, { label: name, region }, parent);
 
-    this.nodePools = sizedPools(cluster.nodePools, args.nodeCounts);
+    this.nodePools = poolsWithCounts(cluster.nodePools, args.nodeCounts);
     const [first, ...more] = this.nodePools;
     if (!first) throw new Error("cluster.nodePools: a Civo cluster needs at least one pool");
     const k3s = new civo.KubernetesCluster(

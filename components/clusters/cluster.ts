@@ -86,7 +86,7 @@ export interface ClusterTarget {
 export type NodeCounts = Record<string, number>;
 
 /** The stack's pools with their node counts (`size` is Civo's word, `type` Linode's). */
-export function sizedPools(
+export function poolsWithCounts(
   pools: Array<{ name: string; count?: number; autoscaler?: { min: number; max: number } } & ({ size: string } | { type: string })>,
   nodeCounts: NodeCounts,
 ): NodePoolSize[] {

@@ -15,7 +15,7 @@ import {
   type ClusterTarget,
   type NodePoolSize,
   configuredBackupStore,
-  sizedPools,
+  poolsWithCounts,
 } from "./cluster.ts";
 
 export type LinodeClusterArgs = Extract<Cluster, { provider: "linode" }>;
@@ -39,7 +39,7 @@ export class LinodeCluster extends ClusterComponent implements ClusterTarget {
     const { cluster } = args;
     const parent = { parent: this };
 
-    this.nodePools = sizedPools(cluster.nodePools, args.nodeCounts);
+    this.nodePools = poolsWithCounts(cluster.nodePools, args.nodeCounts);
     const lke = new linode.LkeCluster(
       `${name}-lke`,
       {
