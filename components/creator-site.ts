@@ -117,11 +117,11 @@ export class CreatorSite extends pulumi.ComponentResource {
     if (!namespaceObject) throw new Error(`${name}: the renderer returned no objects`);
     const namespace = this.register(name, namespaceObject, []);
     const objects = [...namespaced, ...secrets];
-    const supporting = objects
-      .filter((o) => !WORKLOADS.has(o.kind))
-      .map((o) => ({ kind: o.kind, resource: this.register(name, o, [namespace]) }))
-      .filter((o) => o.kind !== "PersistentVolumeClaim")
-      .map((o) => o.resource);
+    const supporting: pulumi.Resource[] = [];
+    for (const object of objects.filter((o) => !WORKLOADS.has(o.kind))) {
+      const resource = this.register(name, object, [namespace]);
+      if (object.kind !== "PersistentVolumeClaim") supporting.push(resource);
+    }
     for (const object of objects.filter((o) => WORKLOADS.has(o.kind))) this.register(name, object, [namespace, ...supporting]);
     // Read-only: the operations tools never hold a token that can write a creator's database.
     this.register(name, opsTokenSecret(args.creator, key.apply((k) => signSqldToken(k.privateKeyPem, { access: "ro" }))), [args.opsNamespace]);

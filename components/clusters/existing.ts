@@ -3,7 +3,6 @@
  * (kind, minikube, k3d, a cluster made elsewhere). Nothing is created; the
  * provider is built explicitly so nothing falls back to an ambient default.
  */
-import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../../infra/config/schema.ts";
@@ -18,6 +17,8 @@ export type ExistingClusterArgs = Extract<Cluster, { provider: "existing" }>;
  * stack does not pin, so `pulumi up` checks it before registering anything.
  */
 export async function existingClusterVersion(context: string | undefined): Promise<string> {
+  // Loaded here, not with the program: the offline plan and the tests never ask a cluster.
+  const { KubeConfig, VersionApi } = await import("@kubernetes/client-node");
   const config = new KubeConfig();
   config.loadFromDefault();
   if (context) config.setCurrentContext(context);

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { type Document, LineCounter, isScalar, parseDocument, visit } from "yaml";
 import { SECRET_KEYS } from "../contract/names.ts";
 import { decodeConfigValue, pulumiConfigValue } from "./config-values.ts";
-import { ConfigError, type Problem, type ResolvedConfig, validateStackConfig } from "./validate.ts";
+import { ConfigError, type Problem, type ResolvedConfig, validateStackConfig, withLines } from "./validate.ts";
 
 export const PROJECT = "creator-platform";
 export const STACKS_DIR = resolve(import.meta.dirname, "../../stacks");
@@ -147,16 +147,16 @@ export function stackConfigOf(text: string, path: string): Pick<StackFile, "conf
     throw new ConfigError(path, [{ path: "config", message: "the file needs a top-level config: map" }]);
   }
   const raw = root.config;
-  const written = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
-  const plain = Object.entries(raw).filter(([, v]) => !(isRecord(v) && typeof v.secure === "string")).map(([k]) => written(k));
-  const problems = [...lookalikeKeys(Object.keys(raw)), ...plainTextSecrets(Object.fromEntries(plain.map((k) => [k, true])), () => false)];
-  if (problems.length > 0) throw new ConfigError(path, problems);
   const config: Record<string, unknown> = {};
   const keyOf = new Map<string, string>();
   for (const [key, value] of Object.entries(raw)) {
-    config[written(key)] = withoutSecrets(value);
-    keyOf.set(written(key), key);
+    const namespaced = key.includes(":") ? key : `${PROJECT}:${key}`;
+    config[namespaced] = withoutSecrets(value);
+    keyOf.set(namespaced, key);
   }
+  // A `secure:` value is the placeholder by now: whatever else a secret key holds is plain text.
+  const problems = [...lookalikeKeys(Object.keys(raw)), ...plainTextSecrets(config, () => false)];
+  if (problems.length > 0) throw new ConfigError(path, problems);
   const unsetSecrets = REQUIRED_SECRETS.filter((key) => config[`${PROJECT}:${key}`] === undefined);
   for (const key of unsetSecrets) config[`${PROJECT}:${key}`] = SECRET_PLACEHOLDER;
   const locate: Locate = (problemPath) => {
@@ -244,16 +244,14 @@ export function crossStackProblems(path: string, config: ResolvedConfig, locate?
       });
     }
   });
-  return problems.map((p) => {
-    const line = locate?.(p.path);
-    return line ? { ...p, line } : p;
-  });
+  return withLines(problems, locate);
 }
 
-export function loadStackFile(path: string): { stack: string; config: ResolvedConfig } {
+/** A stack file read, validated and checked against the repository's other stacks (what every command plans from). */
+export function loadStackFile(path: string): { stack: string; config: ResolvedConfig; file: StackFile } {
   const file = readStackFile(path);
   const config = validateStackConfig(projectKeys(file.config), path, file.locate);
   const clashes = crossStackProblems(path, config, file.locate);
   if (clashes.length > 0) throw new ConfigError(path, clashes);
-  return { stack: file.stack, config };
+  return { stack: file.stack, config, file };
 }

@@ -20,6 +20,14 @@ export interface Problem {
   line?: number;
 }
 
+/** Problems with the stack-file line of each path, where `locate` knows it. */
+export function withLines(problems: Problem[], locate: ((path: string) => number | undefined) | undefined): Problem[] {
+  return problems.map((p) => {
+    const line = locate?.(p.path);
+    return line ? { ...p, line } : p;
+  });
+}
+
 /** A stack configuration with the built-in plans merged in. */
 export interface ResolvedConfig extends StackConfig {
   plans: Record<string, Plan>;
@@ -207,14 +215,6 @@ export function validateStackConfig(raw: Record<string, unknown>, source: string
   if (parsed.success) {
     problems.push(...planProblems(parsed.data.plans), ...clusterProblems(parsed.data));
   }
-  if (!parsed.success || problems.length > 0) {
-    throw new ConfigError(
-      source,
-      problems.map((p) => {
-        const line = locate?.(p.path);
-        return line ? { ...p, line } : p;
-      }),
-    );
-  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(source, withLines(problems, locate));
   return { ...parsed.data, plans: { ...BUILT_IN_PLANS, ...parsed.data.plans } };
 }

@@ -4,8 +4,8 @@
  */
 import { CREATOR_SITE_TYPE } from "../contract/names.ts";
 import * as pulumi from "@pulumi/pulumi";
-import { crossStackProblems, projectKeys, readStackFile } from "../config/stack-file.ts";
-import { ConfigError, SQLD_KEY_SEED_COMMAND, validateStackConfig } from "../config/validate.ts";
+import { loadStackFile } from "../config/stack-file.ts";
+import { ConfigError, SQLD_KEY_SEED_COMMAND } from "../config/validate.ts";
 import { GHOST_IMAGE, PUBLISHED_GHOST_IMAGE } from "../ghost/contract.ts";
 import { guardrailViolations } from "../platform/guardrails.ts";
 import { MIN_KUBERNETES_MINOR } from "../platform/kubernetes-version.ts";
@@ -149,10 +149,7 @@ export async function runPlan(stackFile: string, options: PlanOptions = {}): Pro
   // The SDK records a stack trace for every promise and resource; with source maps on (tsx
   // turns them on) each trace is mapped back to TypeScript, which was most of a plan's time.
   process.setSourceMapsEnabled(false);
-  const file = readStackFile(stackFile);
-  const config = validateStackConfig(projectKeys(file.config), stackFile, file.locate);
-  const clashes = crossStackProblems(stackFile, config, file.locate);
-  if (clashes.length > 0) throw new ConfigError(stackFile, clashes);
+  const { config, file } = loadStackFile(stackFile);
   const engine: MockEngine = await installMocks({ stack: file.stack, config: file.config });
   if (options.onCreatorRegistered) engine.onRegister = (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name.endsWith(".deployment.ghost") && options.onCreatorRegistered?.();
   // The SDK also stamps every promise with `new Error().stack` for its leak reports. With

@@ -246,17 +246,6 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
   return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
 }
 
-/** The creator's read-only sqld token for the operations tools, in the platform's ops namespace. */
-export function opsTokenSecret<V>(creator: Owner, token: V): CreatorSecret<V> {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: opsTokenSecretName(creator.id), namespace: PLATFORM_NAMESPACES.ops, labels: creatorLabels(creator, "sqld") },
-    type: "Opaque",
-    stringData: { [OPS_TOKEN_KEY]: token },
-  };
-}
-
 /** The secret values a creator's pod reads, as the component holds them (Pulumi secrets). */
 export interface SecretValues<V> {
   /** The public half of the creator's Ed25519 key (for sqld) and the token signed with the private half (for Ghost). */
@@ -273,25 +262,43 @@ export interface SecretValues<V> {
 
 export type CreatorSecret<V> = Omit<ISecret, "stringData"> & { stringData: Record<string, V> };
 
+/** One Secret of a creator's, in its namespace unless another is named. */
+function creatorSecret<V>(
+  creator: Owner,
+  name: string,
+  stringData: Record<string, V>,
+  options: { reader?: "ghost" | "sqld"; type?: string; namespace?: string } = {},
+): CreatorSecret<V> {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace: options.namespace ?? namespaceOf(creator.id), labels: creatorLabels(creator, options.reader ?? "sqld") },
+    type: options.type ?? "Opaque",
+    stringData,
+  };
+}
+
+/** The creator's read-only sqld token for the operations tools, in the platform's ops namespace. */
+export function opsTokenSecret<V>(creator: Owner, token: V): CreatorSecret<V> {
+  return creatorSecret(creator, opsTokenSecretName(creator.id), { [OPS_TOKEN_KEY]: token }, { namespace: PLATFORM_NAMESPACES.ops });
+}
+
 /**
  * The creator's Secrets. Generic over the value type so the component can pass
  * Pulumi secrets; the objects that read them (infra/render/ghost-pod.ts) name
  * the same Secrets and keys.
  */
 export function creatorSecrets<V>(creator: Owner, values: SecretValues<V>): CreatorSecret<V>[] {
-  const secret = (name: string, stringData: Record<string, V>, reader: "ghost" | "sqld" = "sqld", type = "Opaque"): CreatorSecret<V> => ({
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name, namespace: namespaceOf(creator.id), labels: creatorLabels(creator, reader) },
-    type,
-    stringData,
-  });
+  const secret = (name: string, stringData: Record<string, V>, options?: { reader?: "ghost" | "sqld"; type?: string }) =>
+    creatorSecret(creator, name, stringData, options);
   const { sqld, mailPassword, backupKey, adminKey, imagePull } = values;
   return [
     secret(SQLD_AUTH_SECRET, { [SQLD_PUBLIC_KEY]: sqld.publicKeyPem, [SQLD_TOKEN]: sqld.token }),
-    ...(mailPassword === undefined ? [] : [secret(MAIL_SECRET, { [MAIL_PASSWORD]: mailPassword }, "ghost")]),
+    ...(mailPassword === undefined ? [] : [secret(MAIL_SECRET, { [MAIL_PASSWORD]: mailPassword }, { reader: "ghost" })]),
     ...(adminKey === undefined ? [] : [secret(SQLD_ADMIN_SECRET, { [SQLD_ADMIN_KEY]: adminKey })]),
-    ...(imagePull === undefined ? [] : [secret(IMAGE_PULL_SECRET, { ".dockerconfigjson": imagePull }, "ghost", "kubernetes.io/dockerconfigjson")]),
+    ...(imagePull === undefined
+      ? []
+      : [secret(IMAGE_PULL_SECRET, { ".dockerconfigjson": imagePull }, { reader: "ghost", type: "kubernetes.io/dockerconfigjson" })]),
     ...(backupKey === undefined
       ? []
       : [secret(BACKUP_SECRET, { [BACKUP_KEY_ID]: backupKey.accessKeyId, [BACKUP_SECRET_KEY]: backupKey.secretAccessKey })]),

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startControlPlane } from "../cluster/control-plane.ts";
-import { createWorkspace } from "../cluster/pulumi-engine.ts";
+import { createWorkspace, localStackConfig } from "../cluster/pulumi-engine.ts";
 import type { BenchSection } from "../bench.ts";
 
 const SIZES = (process.env.BENCH_UP_SIZES ?? "50,200").split(",").map(Number);
@@ -84,14 +84,7 @@ export default async function bench(): Promise<BenchSection> {
       const ws = await createWorkspace({
         stack: `bench${size}`,
         kubeconfig: cp.kubeconfig,
-        config: {
-          "pulumi:disable-default-providers": ["kubernetes"],
-          "creator-platform:cluster": { provider: "existing", ships: ["traefik", "metrics-server"] },
-          "creator-platform:platform": { domain: "bench.test", tls: { mode: "off" } },
-          "creator-platform:storage": { type: "local", className: "local-test" },
-          "creator-platform:monitoring": { enabled: false },
-          "creator-platform:creators": creators,
-        },
+        config: localStackConfig(creators),
         secrets: { "creator-platform:sqldKeySeed": "bench-seed-0123456789abcdef0123456789" },
       });
       const memory = new TreeMemory();

@@ -599,33 +599,27 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kwokKubeconfig = join(dir, "kwok.kubeconfig");
     await writeFile(kwokKubeconfig, kubeconfigYaml(server, ca, "kwok-controller", tokens.kwok), { mode: 0o600 });
 
-    launch("kube-controller-manager", [
-      `--kubeconfig=${cmKubeconfig}`,
-      `--authentication-kubeconfig=${cmKubeconfig}`,
-      `--authorization-kubeconfig=${cmKubeconfig}`,
+    // What the controller-manager and the scheduler share: who they are, loopback only, no election.
+    const controllerFlags = (kubeconfig: string, port: number, certDir: string) => [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
       "--bind-address=127.0.0.1",
-      `--secure-port=${ports.controllerManager}`,
-      `--cert-dir=${join(dir, "controller-manager")}`,
+      `--secure-port=${port}`,
+      `--cert-dir=${join(dir, certDir)}`,
       "--leader-elect=false",
+      "--profiling=false",
+      "--v=1",
+    ];
+    launch("kube-controller-manager", [
+      ...controllerFlags(cmKubeconfig, ports.controllerManager, "controller-manager"),
       "--controllers=*",
       "--use-service-account-credentials=true",
       `--service-account-private-key-file=${saKey}`,
       `--root-ca-file=${caFile}`,
       "--cluster-name=creator-platform-test",
-      "--profiling=false",
-      "--v=1",
     ]);
-    launch("kube-scheduler", [
-      `--kubeconfig=${schedKubeconfig}`,
-      `--authentication-kubeconfig=${schedKubeconfig}`,
-      `--authorization-kubeconfig=${schedKubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${ports.scheduler}`,
-      `--cert-dir=${join(dir, "scheduler")}`,
-      "--leader-elect=false",
-      "--profiling=false",
-      "--v=1",
-    ]);
+    launch("kube-scheduler", controllerFlags(schedKubeconfig, ports.scheduler, "scheduler"));
 
     const stages = await Promise.all(STAGE_FILES.map((f) => readFile(join(stagesDir, f), "utf8")));
     const kwokConfig = join(dir, "kwok.yaml");

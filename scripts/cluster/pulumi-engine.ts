@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { parseDocument } from "yaml";
 import { ensureTools, REPO_ROOT } from "../tools/build-tools.ts";
+import { STORAGE_CLASS } from "./control-plane.ts";
 
 /** What a workspace copies of the repository: the program, its policy pack and the files they read. */
 const PROGRAM_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "components", "policy", "images/ghost-libsql/published.json"];
@@ -53,6 +54,24 @@ export interface WorkspaceOptions {
   secrets?: Record<string, string>;
   /** The project to copy (default: this repository's program). */
   projectFiles?: Record<string, string>;
+}
+
+/**
+ * A stack for the local control plane: an existing cluster (the kubeconfig's
+ * current context), the add-ons whose charts come from the internet off
+ * (Traefik and metrics-server "shipped", TLS and monitoring off), volumes of
+ * the pre-created class. `extra` adds or replaces keys (namespaced).
+ */
+export function localStackConfig(creators: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    "pulumi:disable-default-providers": ["kubernetes"],
+    "creator-platform:cluster": { provider: "existing", ships: ["traefik", "metrics-server"] },
+    "creator-platform:platform": { domain: "creators.test", tls: { mode: "off" } },
+    "creator-platform:storage": { type: "local", className: STORAGE_CLASS },
+    "creator-platform:monitoring": { enabled: false },
+    "creator-platform:creators": creators,
+    ...extra,
+  };
 }
 
 export const PULUMI_TOOLS = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"] as const;

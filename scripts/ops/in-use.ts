@@ -13,7 +13,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSyn
 import { dirname, join } from "node:path";
 import { readOnlyUri } from "./attach-batches.ts";
 
-const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
+/** A database and the files SQLite keeps beside it, as suffixes of its path. */
+export const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
 
 /** Processes (other than this one) that hold the database or one of its side files open. */
 export function openHandles(databasePath: string): Array<{ pid: number; command: string; file: string }> {

@@ -3,7 +3,7 @@
 import Database from "libsql";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { UsageError } from "./cli-common.ts";
+import { InputError, UsageError } from "./cli-common.ts";
 import { z } from "zod";
 import { readOnlyUri } from "./attach-batches.ts";
 
@@ -64,13 +64,13 @@ export function signManifest(m: Manifest, key: Buffer): Manifest {
  */
 export function verifyManifest(m: Manifest, key: Buffer | undefined, where: string): void {
   if (!key) {
-    if (m.hmac) throw new Error(`${where}: this backup is keyed: give --key-file to check it before restoring`);
+    if (m.hmac) throw new InputError(`${where}: this backup is keyed: give --key-file to check it before restoring`);
     return;
   }
-  if (!m.hmac) throw new Error(`${where}: the manifest has no keyed digest (hmac): it was not made with this key, or it was altered`);
+  if (!m.hmac) throw new InputError(`${where}: the manifest has no keyed digest (hmac): it was not made with this key, or it was altered`);
   const expected = signManifest(m, key).hmac as string;
   if (!timingSafeEqual(Buffer.from(expected, "hex"), Buffer.from(m.hmac, "hex"))) {
-    throw new Error(`${where}: the manifest's keyed digest does not match: the snapshot or its manifest was altered, or the key is another`);
+    throw new InputError(`${where}: the manifest's keyed digest does not match: the snapshot or its manifest was altered, or the key is another`);
   }
 }
 

@@ -1,7 +1,7 @@
 // `ops move`: move a creator between stacks (regions). Back up from the source,
 // restore into the target, verify, then move the creator's entry from one stack
 // file to the other, and print what must still be done by hand.
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { EXIT_FAILED, EXIT_OK, DEFAULT_STACKS_DIR, InputError, UsageError } from "./cli-common.ts";
 import { costCeilingViolation, costReport } from "../../infra/cost/index.ts";
@@ -10,7 +10,7 @@ import { KEY_FILE_HELP, backupCreators } from "./backup.ts";
 import { countRows, readBackupKey, rowCountDifferences, sha256File } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type StoreOptions } from "./object-store.ts";
 import { restoreOne } from "./restore.ts";
-import { unwritableDirectory } from "../cli-options.ts";
+import { writableDirectory } from "../cli-options.ts";
 import { projectKeys, stackConfigOf } from "../../infra/config/stack-file.ts";
 import { ConfigError, validateStackConfig } from "../../infra/config/validate.ts";
 import { moveCreatorEntry, parseStackCreators, stackOptionPath, type StackCreator } from "./stack-entries.ts";
@@ -94,8 +94,6 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
   }
   const entry = parseStackCreators(fromText, fromFile).find((c) => c.id === id) as StackCreator;
   if ((o.toDir === undefined) === (o.toPathTemplate === undefined)) throw new UsageError("give exactly one of --to-dir or --to-path-template");
-  const toDirProblem = o.toDir !== undefined ? unwritableDirectory(o.toDir) : undefined;
-  if (toDirProblem) throw new UsageError(`--to-dir: ${toDirProblem}`);
   const target = o.toDir !== undefined ? join(resolve(o.toDir), `${id}.db`) : resolve(fillTemplate(o.toPathTemplate as string, id, "--to-path-template"));
   const source: CreatorSource = resolveCreators({
     stacksDir: o.stacksDir,
@@ -161,7 +159,7 @@ export function moveCommand(): Command {
     .option("--from-url-template <url>", "source sqld endpoint, {id} replaced")
     .option("--token-env <var>", "with --from-url-template: environment variable holding the auth token")
     .option("--token-file <template>", "with --from-url-template: the creator's token file")
-    .option("--to-dir <path>", "target: <path>/<creator>.db")
+    .addOption(new Option("--to-dir <path>", "target: <path>/<creator>.db").argParser(writableDirectory("--to-dir")))
     .option("--to-path-template <path>", "target database file, {id} replaced (the target sqld must be stopped)")
     .requiredOption("--backup-to <store>", "backup store for the snapshot that carries the data (kept afterwards): a local directory or s3://bucket/prefix")
     .option("--force", "replace an existing target database even if newer (it is kept as .replaced-<time>)")

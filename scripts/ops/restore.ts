@@ -2,22 +2,19 @@
 // (sha256, rows per table, integrity) before anything is replaced; a database
 // changed after the snapshot was taken is not overwritten unless forced; the
 // replaced file is kept beside the restored one.
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import Table from "cli-table3";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { EXIT_FAILED, EXIT_OK, InputError, UsageError, progressBar } from "./cli-common.ts";
+import { EXIT_FAILED, EXIT_OK, UsageError, progressBar } from "./cli-common.ts";
 import { fillTemplate } from "./creators.ts";
 import { countRows, integrityCheck, parseManifest, readBackupKey, rowCountDifferences, sha256File, verifyManifest, type Manifest } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
 import { errorMessage } from "./outcome.ts";
 import { KEY_FILE_HELP, snapshotKeys } from "./backup.ts";
 import { isCreatorId } from "./stack-entries.ts";
-import { inUseReason } from "./in-use.ts";
-import { unwritableDirectory } from "../cli-options.ts";
-
-/** The files SQLite keeps beside a database. */
-const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
+import { SIDE_FILES, inUseReason } from "./in-use.ts";
+import { writableDirectory } from "../cli-options.ts";
 
 /** Latest modification of a database, its WAL included; null when it does not exist. */
 export function lastModifiedMs(path: string): number | null {
@@ -102,11 +99,7 @@ export async function readManifests(store: ObjectStore, snapshot: string, creato
     const text = await store.getText(key);
     const m = parseManifest(text, key);
     if (m.creator !== id) throw new UsageError(`${key}: names creator ${m.creator}, not ${id}`);
-    try {
-      verifyManifest(m, backupKey, key);
-    } catch (e) {
-      throw new InputError((e as Error).message);
-    }
+    verifyManifest(m, backupKey, key);
     manifests.push(m);
   }
   return manifests;
@@ -137,8 +130,6 @@ export async function runRestore(o: RestoreOptions, out: NodeJS.WritableStream):
   if ((o.dir === undefined) === (o.pathTemplate === undefined)) throw new UsageError("give exactly one of --dir <path> or --path-template <path>");
   for (const id of o.creator ?? []) if (!isCreatorId(id)) throw new UsageError(`--creator: "${id}" is not a creator id`);
   const store = openStore(o.from, "--from", o);
-  const targetProblem = o.dir !== undefined ? unwritableDirectory(o.dir) : undefined;
-  if (targetProblem) throw new UsageError(`--dir: ${targetProblem}`);
   const snapshot = await resolveSnapshot(store, o.snapshot);
   const manifests = await readManifests(store, snapshot, o.all ? "all" : (o.creator as string[]), readBackupKey(o.keyFile));
   const target = (id: string): string => (o.dir !== undefined ? join(resolve(o.dir), `${id}.db`) : resolve(fillTemplate(o.pathTemplate as string, id, "--path-template")));
@@ -178,7 +169,7 @@ export function restoreCommand(): Command {
     .option("--snapshot <id>", "snapshot id, or latest", "latest")
     .option("--creator <ids...>", "the creators to restore")
     .option("--all", "restore every creator in the snapshot")
-    .option("--dir <path>", "target: a directory of <creator-id>.db files")
+    .addOption(new Option("--dir <path>", "target: a directory of <creator-id>.db files").argParser(writableDirectory("--dir")))
     .option("--path-template <path>", "target: each creator's database file, e.g. '/mnt/sqld/{id}/dbs/default/data'")
     .option("--force", "replace a database even if it changed after the snapshot (the replaced file is still kept); never one in use")
     .option("--json", "print the restored and failed creators as JSON")

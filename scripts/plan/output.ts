@@ -1,7 +1,7 @@
 /** How the offline plan is shown: tables for people, YAML files for kubectl and GitOps review. */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { stackFilePath } from "../../infra/config/stack-file.ts";
+import { dirname, join, resolve } from "node:path";
+import { STACKS_DIR } from "../../infra/config/stack-file.ts";
 import type { CostReport } from "../../infra/cost/index.ts";
 import { headline } from "../cost/format.ts";
 import { table } from "../table.ts";
@@ -68,14 +68,7 @@ export function printPlan(plan: PlanResult, written: string[]): void {
     out.push(`  cluster: node pools ${pools}; add-ons installed: ${cluster.addons.join(", ") || "none"}`);
   }
   // The same file the plan read: by stack name when it is one of stacks/, else by path.
-  const inStacks = (() => {
-    try {
-      return resolve(plan.file) === stackFilePath(plan.stack);
-    } catch {
-      return false; // a file name that is no stack name
-    }
-  })();
-  const which = inStacks ? `--stack ${plan.stack}` : `--config ${plan.file}`;
+  const which = dirname(resolve(plan.file)) === STACKS_DIR ? `--stack ${plan.stack}` : `--config ${plan.file}`;
   if (cost) out.push(`  cost: ${headline(plan.stack, cost)} (npm run cost -- ${which} for the breakdown)`);
   for (const [key, value] of Object.entries(rest)) out.push(`  ${key}: ${JSON.stringify(value)}`);
   if (plan.notCovered.length > 0) {

@@ -8,19 +8,13 @@
  * the Prometheus operator, Traefik) cannot be checked here: the test prints
  * them, and they stay validated by their schemas in the unit tests.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../scripts/tools/build-tools.ts";
+import { availableStacks } from "../../scripts/stack-option.ts";
 import { type ControlPlane, startControlPlane } from "../../scripts/cluster/control-plane.ts";
-import { type KubeObject, keyOf } from "./live-objects.ts";
+import { stackFilePath } from "../../infra/config/stack-file.ts";
+import { type KubeObject, keyOf, plannedObjects } from "./live-objects.ts";
 
-const STACKS = readdirSync(join(REPO_ROOT, "stacks"))
-  .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
-  .map((f) => f.replace(/^Pulumi\./, "").replace(/\.yaml$/, ""));
+const STACKS = availableStacks();
 
 let cp: ControlPlane;
 /** apiVersion → kind → {plural, namespaced}, from the server's discovery. */
@@ -39,16 +33,6 @@ async function resourceOf(object: KubeObject): Promise<{ name: string; namespace
   return discovery.get(object.apiVersion)?.get(object.kind);
 }
 
-function planned(stack: string): KubeObject[] {
-  const out = mkdtempSync(join(tmpdir(), `dry-run-${stack}-`));
-  execFileSync(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--stack", stack, "--out", out, "--json"], { cwd: REPO_ROOT, maxBuffer: 64 * 2 ** 20 });
-  return readdirSync(out)
-    .filter((f) => f.endsWith(".yaml"))
-    .flatMap((f) => parseAllDocuments(readFileSync(join(out, f), "utf8")).map((d) => d.toJS() as KubeObject | null))
-    .filter((o): o is KubeObject => o !== null && typeof o.kind === "string");
-}
-
-
 describe("server-side dry run of every shipped stack's objects", () => {
   beforeAll(async () => {
     cp = await startControlPlane({ persistentVolumes: { count: 1, size: "10Gi" } });
@@ -58,7 +42,7 @@ describe("server-side dry run of every shipped stack's objects", () => {
   });
 
   it.each(STACKS)("stack %s: the API server accepts every object", async (stack) => {
-    const objects = planned(stack);
+    const objects = await plannedObjects(stackFilePath(stack));
     expect(objects.length).toBeGreaterThan(10);
     const notChecked: string[] = [];
     const refused: string[] = [];

@@ -21,7 +21,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "../../scripts/cluster/control-plane.ts";
 import { type KubeObject, creatorOfKey, isCreatorObject, keyOf, liveCreatorObjects, notContained, objectPath, plannedObjects } from "./live-objects.ts";
-import { type PulumiWorkspace, createWorkspace } from "../../scripts/cluster/pulumi-engine.ts";
+import { type PulumiWorkspace, createWorkspace, localStackConfig } from "../../scripts/cluster/pulumi-engine.ts";
 
 interface CreatorLine {
   id: string;
@@ -30,16 +30,13 @@ interface CreatorLine {
   state?: "active" | "suspended" | "retired";
 }
 
-const BASE: Record<string, unknown> = {
-  "pulumi:disable-default-providers": ["kubernetes"],
-  "creator-platform:cluster": { provider: "existing", ships: ["traefik", "metrics-server"] },
+/** What this stack adds to the local one: a mail relay (so a password secret is read) and a cost ceiling. */
+const EXTRA: Record<string, unknown> = {
   "creator-platform:platform": {
     domain: "creators.test",
     tls: { mode: "off" },
     mail: { from: "Creators <noreply@creators.test>", host: "smtp.creators.test", user: "postmaster" },
   },
-  "creator-platform:storage": { type: "local", className: "local-test" },
-  "creator-platform:monitoring": { enabled: false },
   "creator-platform:maxMonthlyCostPerCreator": 5,
 };
 
@@ -147,7 +144,7 @@ describe("a local stack through the real Pulumi engine", () => {
     ws = await createWorkspace({
       stack: "local",
       kubeconfig: cp.kubeconfig,
-      config: { ...BASE, "creator-platform:creators": SIX },
+      config: localStackConfig(SIX, EXTRA),
       // A string secret that looks like a number: `pulumi up` must read it as text.
       secrets: { "creator-platform:sqldKeySeed": "cluster-test-seed-0123456789abcdef0123", "creator-platform:smtpPassword": "20261127" },
     });

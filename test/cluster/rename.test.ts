@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../scripts/tools/build-tools.ts";
 import { type ControlPlane, startControlPlane } from "../../scripts/cluster/control-plane.ts";
-import { type PulumiWorkspace, createWorkspace } from "../../scripts/cluster/pulumi-engine.ts";
+import { type PulumiWorkspace, createWorkspace, localStackConfig } from "../../scripts/cluster/pulumi-engine.ts";
 
 const SITE = "components/creator-site.ts";
 const ALIASED = /super\(CREATOR_SITE_TYPE, name, \{\}, \{ \.\.\.opts, aliases: \[\.\.\.\(opts\.aliases \?\? \[\]\), \{ type: "creator-platform:index:CreatorSite" \}\] \}\);/;
@@ -24,17 +24,10 @@ describe("the CreatorSite type token's rename (real engine)", () => {
     ws = await createWorkspace({
       stack: "rename",
       kubeconfig: cp.kubeconfig,
-      config: {
-        "pulumi:disable-default-providers": ["kubernetes"],
-        "creator-platform:cluster": { provider: "existing", ships: ["traefik", "metrics-server"] },
-        "creator-platform:platform": { domain: "creators.test", tls: { mode: "off" } },
-        "creator-platform:storage": { type: "local", className: "local-test" },
-        "creator-platform:monitoring": { enabled: false },
-        "creator-platform:creators": [
-          { id: "ann", plan: "starter" },
-          { id: "ben", plan: "starter" },
-        ],
-      },
+      config: localStackConfig([
+        { id: "ann", plan: "starter" },
+        { id: "ben", plan: "starter" },
+      ]),
       secrets: { "creator-platform:sqldKeySeed": "rename-test-seed-0123456789abcdef0123" },
     });
   });
