@@ -1,9 +1,8 @@
 /** How the offline plan is shown: tables for people, YAML files for kubectl and GitOps review. */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { STACKS_DIR } from "../../infra/config/stack-file.ts";
+import { join } from "node:path";
 import type { CostReport } from "../../infra/cost/index.ts";
-import { headline } from "../cost/format.ts";
+import { headline, idList } from "../cost/format.ts";
 import { table } from "../table.ts";
 import { stringify } from "yaml";
 import { type KubeManifest, type PlanResult, kubeManifests, remoteInstalls } from "../../infra/offline/offline-plan.ts";
@@ -45,7 +44,43 @@ export async function writeManifests(plan: PlanResult, dir: string): Promise<str
   return names;
 }
 
-export function printPlan(plan: PlanResult, written: string[]): void {
+/** Past this many creators the table shows one row per plan and state (`--all` lists every creator). */
+export const CREATOR_ROWS = 50;
+
+/** An argument as a shell reads it back. */
+export const quoted = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
+/** How another command finds the stack file the plan read: the way the plan was given it (a --config file need not be named Pulumi.<stack>.yaml). */
+export const stackArgs = (given: { config?: string }, plan: PlanResult): string =>
+  given.config ? `--config ${quoted(plan.file)}` : `--stack ${plan.stack}`;
+
+export interface PrintOptions {
+  /** List every creator however many. */
+  all?: boolean;
+  /** How `npm run cost` finds the same stack file: `--stack <name>` or `--config <path>`, as the plan was given it. */
+  costArgs: string;
+}
+
+function creatorTable(perCreator: PlanResult["perCreator"], all: boolean): string {
+  const entries = Object.entries(perCreator);
+  if (all || entries.length <= CREATOR_ROWS) {
+    const creators = table(["creator", "plan", "state", "resources", "urls"]);
+    for (const [id, c] of entries) creators.push([id, c.plan, c.state, c.resources, c.urls.join("\n")]);
+    return creators.toString();
+  }
+  const rows = new Map<string, { plan: string; state: string; ids: string[]; resources: number }>();
+  for (const [id, c] of entries) {
+    const row = rows.get(`${c.plan}/${c.state}`) ?? { plan: c.plan, state: c.state, ids: [], resources: 0 };
+    row.ids.push(id);
+    row.resources += c.resources;
+    rows.set(`${c.plan}/${c.state}`, row);
+  }
+  const creators = table(["plan", "state", "creators", "resources", "ids"]);
+  for (const r of rows.values()) creators.push([r.plan, r.state, r.ids.length, r.resources, idList(r.ids, 3)]);
+  return `${creators.toString()}\n(${entries.length} creators, one row per plan and state: --all lists every creator)`;
+}
+
+export function printPlan(plan: PlanResult, written: string[], options: PrintOptions): void {
   const out: string[] = [];
   const total = Object.values(plan.resources).reduce((a, b) => a + b, 0);
   out.push(`Offline plan for stack ${plan.stack} (${plan.provider} cluster): ${plan.creators} creator sites, ${total} resources`);
@@ -53,10 +88,7 @@ export function printPlan(plan: PlanResult, written: string[]): void {
   const types = table(["type", "count"]);
   for (const [type, count] of Object.entries(plan.resources)) types.push([type, count]);
   out.push(types.toString());
-  out.push("", "Creators:");
-  const creators = table(["creator", "plan", "state", "resources", "urls"]);
-  for (const [id, c] of Object.entries(plan.perCreator)) creators.push([id, c.plan, c.state, c.resources, c.urls.join("\n")]);
-  out.push(creators.toString());
+  out.push("", "Creators:", creatorTable(plan.perCreator, options.all ?? false));
   out.push("", "Outputs:");
   const { cluster, cost, creators: _shownAbove, ...rest } = plan.outputs as {
     cluster?: { nodePools: Array<{ pool: string; count: number; size: string }>; addons: string[] };
@@ -67,9 +99,7 @@ export function printPlan(plan: PlanResult, written: string[]): void {
     const pools = cluster.nodePools.map((p) => `${p.pool}: ${p.count} × ${p.size}`).join(", ") || "none created";
     out.push(`  cluster: node pools ${pools}; add-ons installed: ${cluster.addons.join(", ") || "none"}`);
   }
-  // The same file the plan read: by stack name when it is one of stacks/, else by path.
-  const which = dirname(resolve(plan.file)) === STACKS_DIR ? `--stack ${plan.stack}` : `--config ${plan.file}`;
-  if (cost) out.push(`  cost: ${headline(plan.stack, cost)} (npm run cost -- ${which} for the breakdown)`);
+  if (cost) out.push(`  cost: ${headline(plan.stack, cost)} (npm run cost -- ${options.costArgs} for the breakdown)`);
   for (const [key, value] of Object.entries(rest)) out.push(`  ${key}: ${JSON.stringify(value)}`);
   if (plan.notCovered.length > 0) {
     out.push("", "Not covered by this offline plan:");
