@@ -8,22 +8,15 @@
  * (infra/render/creator.ts). Needs `nginx` on the PATH (Debian's nginx-light):
  * without it the suite fails and says so.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CREATOR_HEADERS } from "../../infra/contract/sleep.ts";
-import { sharedCacheConfig } from "../../infra/platform/shared-cache.ts";
+import { type LocalCache, freePort, startLocalCache } from "../../scripts/cache/local-nginx.ts";
 
-const NGINX = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" }).stdout.trim();
-
-let dir = "";
+let cache: LocalCache | undefined;
 let ghost: Server;
 let engine: Server;
-let nginx: ChildProcess | undefined;
 let port = 0;
 let ghostPort = 0;
 const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string }> = [];
@@ -31,14 +24,6 @@ const wakes: string[] = [];
 /** What the stand-in engine does with the next wake-ups. */
 const engineBehaviour = { delayMs: 0, status: 200 };
 let ghostDown = false;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port: free } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
 
 interface Site {
   id: string;
@@ -91,10 +76,6 @@ async function startGhost(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!NGINX) throw new Error("nginx is not installed: `apt-get install nginx-light` (.ci/run does) to run the shared-cache test");
-  dir = mkdtempSync(join(tmpdir(), "shared-cache-"));
-  for (const sub of ["conf.d", "cache", "tmp"]) mkdirSync(join(dir, sub));
-  chmodSync(dir, 0o777);
   ghostPort = await freePort();
   await startGhost();
   engine = createServer((req, res) => {
@@ -105,44 +86,18 @@ beforeAll(async () => {
     }, engineBehaviour.delayMs);
   });
   await new Promise<void>((resolve) => engine.listen(0, "127.0.0.1", resolve));
-  port = await freePort();
-  const server = sharedCacheConfig({
-    listen: `127.0.0.1:${port}`,
+  cache = await startLocalCache({
     ghostUpstream: `127.0.0.1:${ghostPort}`,
     sleepEngine: `127.0.0.1:${(engine.address() as AddressInfo).port}`,
-    cachePath: join(dir, "cache"),
-    gatePort: await freePort(),
     freshFor: "2s",
   });
-  writeFileSync(join(dir, "conf.d", "default.conf"), server);
-  const tmp = (name: string) => join(dir, "tmp", name);
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    `daemon off; worker_processes 2; pid ${join(dir, "nginx.pid")}; error_log ${join(dir, "error.log")};
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${tmp("body")}; proxy_temp_path ${tmp("proxy")};
-  fastcgi_temp_path ${tmp("fastcgi")}; uwsgi_temp_path ${tmp("uwsgi")}; scgi_temp_path ${tmp("scgi")};
-  include ${join(dir, "conf.d")}/*.conf;
-}
-`,
-  );
-  const check = spawnSync(NGINX, ["-t", "-c", join(dir, "nginx.conf")], { encoding: "utf8" });
-  if (check.status !== 0) throw new Error(`nginx rejects the configuration:\n${check.stderr}`);
-  nginx = spawn(NGINX, ["-c", join(dir, "nginx.conf")], { stdio: "ignore" });
-  for (let i = 0; i < 50; i++) {
-    if ((await send(undefined, "/healthz").catch(() => undefined))?.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nginx did not start: ${readFileSync(join(dir, "error.log"), "utf8")}`);
+  port = cache.port;
 });
 
 afterAll(async () => {
-  nginx?.kill("SIGQUIT");
+  await cache?.stop();
   await new Promise((resolve) => ghost?.close(resolve));
   await new Promise((resolve) => engine?.close(resolve));
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
