@@ -52,7 +52,8 @@ const REGISTRARS: Record<string, Registrar> = {
   "apps/v1/Deployment": k8s.apps.v1.Deployment as unknown as Registrar,
   "networking.k8s.io/v1/Ingress": k8s.networking.v1.Ingress as unknown as Registrar,
   "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy as unknown as Registrar,
-  "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler as unknown as Registrar,
+  // Traefik's CRD (installed with Traefik, before any creator): the creator's request headers.
+  "traefik.io/v1alpha1/Middleware": k8s.apiextensions.CustomResource as unknown as Registrar,
 };
 
 /** Kinds that hold the creator's data: deleting the component (retiring a creator) leaves them in the cluster. */

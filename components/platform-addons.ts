@@ -24,8 +24,9 @@ export interface PlatformAddonsArgs {
 }
 
 export class PlatformAddons extends pulumi.ComponentResource {
-  /** Creator sites depend on these: their pods name a PriorityClass. */
-  public readonly priorityClasses: pulumi.Resource[];
+  /** Creator sites depend on these: their pods name a PriorityClass, their Middleware is Traefik's CRD. */
+  public readonly forCreators: pulumi.Resource[];
+  private readonly priorityClasses: pulumi.Resource[];
   public readonly installed: string[];
   /** Where the operations tools run and their read-only sqld tokens are kept. */
   public readonly opsNamespace: pulumi.Resource;
@@ -71,6 +72,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
       installed.set(addon.name, this.install(name, addon, args.kubernetes, [...needs, ...this.priorityClasses]));
     }
     const after = (...names: string[]) => names.flatMap((n) => installed.get(n) ?? []);
+    this.forCreators = [...this.priorityClasses, ...after("traefik")];
 
     if (config.platform.tls.mode === "letsencrypt") {
       const dependsOn = after("cert-manager");
@@ -139,6 +141,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
         opts,
       );
     }
+    if (addon.objects) return new k8s.yaml.v2.ConfigGroup(`${name}-${addon.name}`, { objs: addon.objects }, opts);
     return new k8s.yaml.v2.ConfigGroup(`${name}-${addon.name}`, { files: addon.manifest ? [addon.manifest] : [] }, opts);
   }
 }

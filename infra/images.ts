@@ -8,8 +8,10 @@ export const DEFAULT_IMAGES = {
   ghost: GHOST_IMAGE,
   /** libSQL server; newest release as of November 2026 (December 2025). */
   sqld: "ghcr.io/tursodatabase/libsql-server:v0.24.33",
-  /** Caching proxy for plans with a cache tier: nginx built to run as a non-root user. */
+  /** The shared cache in front of every creator: nginx built to run as a non-root user. */
   cache: "nginxinc/nginx-unprivileged:1.27.4-alpine",
+  /** The sleep engine (infra/platform/sleep-engine.ts), August 2026. */
+  sleep: "sablierapp/sablier:1.16.2",
 } as const;
 
 export type Images = { [K in keyof typeof DEFAULT_IMAGES]: string } & {
@@ -22,6 +24,7 @@ export function resolveImages(overrides: Partial<Record<keyof typeof DEFAULT_IMA
     ghost: overrides.ghost ?? DEFAULT_IMAGES.ghost,
     sqld: overrides.sqld ?? DEFAULT_IMAGES.sqld,
     cache: overrides.cache ?? DEFAULT_IMAGES.cache,
+    sleep: overrides.sleep ?? DEFAULT_IMAGES.sleep,
     pullSecret: overrides.pullSecret !== undefined,
   };
 }

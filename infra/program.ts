@@ -124,7 +124,7 @@ export async function creatorPlatform(
           : {}),
         ...(continuous.credentials ? { backupCredentials: continuous.credentials } : {}),
       },
-      { providers: { kubernetes: cluster.kubernetes }, dependsOn: addons.priorityClasses },
+      { providers: { kubernetes: cluster.kubernetes }, dependsOn: addons.forCreators },
     );
     creators[creator.id] = { namespace: site.namespace, plan: creator.plan, state: creator.state, urls: site.urls };
   }

@@ -28,7 +28,8 @@ import type { Plan } from "./schema.ts";
 
 export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
   starter: {
-    description: "A personal blog: Ghost and sqld only, no cache tier.",
+    description: "A personal blog: sleeps after 10 minutes without a request the shared cache cannot answer.",
+    sleepAfter: "10m",
     ghost: {
       requests: { cpu: "50m", memory: "192Mi" },
       limits: { cpu: "1", memory: "320Mi" },
@@ -41,9 +42,12 @@ export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
     storage: "1Gi",
   },
   standard: {
-    description: "A publication with traffic spikes: a caching proxy in front of Ghost, scaled by an HPA.",
-    // The cache absorbs page traffic, so Ghost's steady set stays near starter's; the extra
-    // request covers editors and members, the limit imports and theme uploads.
+    description: "A publication with members and editors: never sleeps.",
+    // Never sleeps: signed-in members and editors bypass the shared cache, so a publication with
+    // an active membership would wake many times a day, each wake a wait for a member, and would
+    // be awake far more often than the stack's peakAwakeFraction assumes for sleeping plans.
+    // The shared cache absorbs page traffic, so Ghost's steady set stays near starter's; the
+    // extra request covers editors and members, the limit imports and theme uploads.
     ghost: {
       requests: { cpu: "100m", memory: "208Mi" },
       limits: { cpu: "1", memory: "384Mi" },
@@ -54,16 +58,10 @@ export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
       limits: { cpu: "250m", memory: "96Mi" },
     },
     storage: "2Gi",
-    cache: {
-      enabled: true,
-      minReplicas: 1,
-      maxReplicas: 3,
-      targetCpuUtilization: 70,
-      resources: { requests: { cpu: "20m", memory: "24Mi" }, limits: { cpu: "250m", memory: "64Mi" } },
-    },
   },
   pro: {
-    description: "A busy publication: a larger heap for bigger sites and imports, and a wider cache tier.",
+    // Never sleeps: a busy publication is rarely idle for long, and its readers never wait for a wake-up.
+    description: "A busy publication: a larger heap for bigger sites and imports; never sleeps.",
     ghost: {
       requests: { cpu: "250m", memory: "256Mi" },
       limits: { cpu: "2", memory: "512Mi" },
@@ -74,12 +72,5 @@ export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
       limits: { cpu: "500m", memory: "128Mi" },
     },
     storage: "5Gi",
-    cache: {
-      enabled: true,
-      minReplicas: 2,
-      maxReplicas: 6,
-      targetCpuUtilization: 70,
-      resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "96Mi" } },
-    },
   },
 };

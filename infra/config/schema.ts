@@ -52,6 +52,17 @@ export const containerResources = z.strictObject({
   limits: resourcePair,
 });
 
+/** A Go duration the sleep engine accepts, in whole minutes or hours, from 1m to 24h. */
+export const sleepDuration = z
+  .string()
+  .regex(/^[1-9][0-9]*(m|h)$/, "must be a duration in minutes or hours such as 10m or 2h")
+  .refine((d) => durationMinutes(d) <= 24 * 60, "must be at most 24h: a plan that sleeps after a day should not sleep");
+
+export function durationMinutes(duration: string): number {
+  const n = Number(duration.slice(0, -1));
+  return duration.endsWith("h") ? n * 60 : n;
+}
+
 export const planSchema = z.strictObject({
   description: z.string().optional(),
   ghost: containerResources.extend({
@@ -61,16 +72,12 @@ export const planSchema = z.strictObject({
   sqld: containerResources,
   /** One volume per creator holds sqld's database and Ghost's content (images, themes). */
   storage: byteQuantity,
-  /** Stateless caching proxy in front of Ghost, scaled by an HPA. Ghost itself is never scaled. */
-  cache: z
-    .strictObject({
-      enabled: z.boolean(),
-      minReplicas: z.number().int().min(1).max(10).default(1),
-      maxReplicas: z.number().int().min(1).max(20).default(3),
-      targetCpuUtilization: z.number().int().min(10).max(95).default(70),
-      resources: containerResources,
-    })
-    .optional(),
+  /**
+   * Idle time after which the creator's Ghost pod is scaled to zero (a duration such as 10m or
+   * 2h; the sleep engine's session length). Absent: the plan never sleeps. Readers are served
+   * from the shared cache while it sleeps; the first request that needs Ghost wakes it.
+   */
+  sleepAfter: sleepDuration.optional(),
 });
 
 const ingressSchema = z.strictObject({
@@ -212,6 +219,19 @@ export const storageSchema = z.strictObject({
   className: z.string().min(1).optional(),
 });
 
+export const sleepSchema = z.strictObject({
+  /**
+   * The share of sleeping-plan creators awake at the busiest moment: the nodes are sized for it.
+   * 0.35 by default: with a 10-minute idle time a blog is awake 1 - e^(-10λ) of the time at λ
+   * cache misses a minute, so 0.35 allows about 2.6 misses an hour per blog at the peak, the
+   * rate at which the shared cache keeps a small blog's readers and crawlers away from Ghost.
+   * An ASSUMPTION, not a measurement: measure it from the monitoring stack (README, Sleeping).
+   */
+  peakAwakeFraction: z.number().gt(0, "must be more than 0").max(1, "must be at most 1 (every creator awake)").default(0.35),
+  /** Extra room for a burst of wake-ups above the peak, as a share of the sleeping creators. */
+  wakeBurstFraction: z.number().min(0).max(1).default(0.05),
+});
+
 export const monitoringSchema = z.strictObject({
   /** A small Prometheus with alerts (OOM kills, restart loops, sqld down, full volumes, expiring certificates). */
   enabled: z.boolean().default(true),
@@ -241,6 +261,7 @@ export const imagesSchema = z.strictObject({
   ghost: z.string().min(1).optional(),
   sqld: z.string().min(1).optional(),
   cache: z.string().min(1).optional(),
+  sleep: z.string().min(1).optional(),
   /**
    * Credentials for a private registry (GHCR packages are private until made public): every
    * creator namespace gets a pull Secret for it; the password is the secret `imagePullPassword`.
@@ -257,6 +278,7 @@ export const stackConfigSchema = z.strictObject({
   plans: z.record(z.string().regex(DNS_LABEL, "plan names must be DNS-1123 labels"), planSchema).default({}),
   creators: z.array(creatorSchema),
   images: imagesSchema.default({}),
+  sleep: sleepSchema.default({ peakAwakeFraction: 0.35, wakeBurstFraction: 0.05 }),
   monitoring: monitoringSchema.default({ enabled: true, retentionDays: 7, storage: "10Gi" }),
   backups: backupsSchema.default({ region: "us-east-1", continuous: true }),
   /** Object-storage key (Pulumi secrets) for a bucket the program does not create (Civo, existing clusters). */

@@ -140,15 +140,11 @@ function atLeast(problems: Problem[], path: string, request: number, limit: numb
 function planProblems(plans: Record<string, Plan>): Problem[] {
   const problems: Problem[] = [];
   for (const [name, plan] of Object.entries(plans)) {
-    const containers = { ghost: plan.ghost, sqld: plan.sqld, "cache.resources": plan.cache?.resources };
+    const containers = { ghost: plan.ghost, sqld: plan.sqld };
     for (const [container, resources] of Object.entries(containers)) {
-      if (!resources) continue;
       const base = `plans.${name}.${container}.limits`;
       atLeast(problems, `${base}.cpu`, cpuMillis(resources.requests.cpu), cpuMillis(resources.limits.cpu));
       atLeast(problems, `${base}.memory`, bytes(resources.requests.memory), bytes(resources.limits.memory));
-    }
-    if (plan.cache && plan.cache.minReplicas > plan.cache.maxReplicas) {
-      problems.push({ path: `plans.${name}.cache.maxReplicas`, message: "must be at least minReplicas" });
     }
     if (bytes(plan.ghost.limits.memory) < (plan.ghost.heapMb + 64) * 2 ** 20) {
       problems.push({

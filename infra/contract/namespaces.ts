@@ -19,6 +19,10 @@ export const PLATFORM_NAMESPACES = {
   /** The platform's own Traefik, where the cluster ships none. */
   ingress: "traefik",
   "cert-manager": "cert-manager",
+  /** The shared cache in front of every creator: admitted to Ghost's port in every creator namespace. */
+  cache: "platform-cache",
+  /** The sleep engine (Sablier), which scales sleeping creators' Ghost between zero and one. */
+  sleep: "platform-sleep",
 } as const;
 
 export type PlatformRole = keyof typeof PLATFORM_NAMESPACES;

@@ -10,7 +10,8 @@ import { allocate } from "./allocation.ts";
 import { objectStorageUsd, round, volumeUsd } from "./billing.ts";
 import { sizeCandidates } from "./cheapest.ts";
 import { type PriceTable, shippedPriceTable } from "./prices.ts";
-import type { Resources } from "./providers.ts";
+import { type Resources, ZERO, add } from "./providers.ts";
+import { planPods } from "./workloads.ts";
 import { type PricedCluster, type Scenario, configuredPools, scenario, sizeAndPrice } from "./scenario.ts";
 import type { PoolSource } from "./sizing.ts";
 import { costWarnings } from "./warnings.ts";
@@ -25,6 +26,24 @@ export interface CostReportOptions {
   source?: string;
   /** Search every node size for a cheaper one (default true). */
   compareSizes?: boolean;
+  /** Keep the sleeping plans' burst room and spare node (default true). */
+  headroom?: boolean;
+}
+
+export interface SleepReport {
+  /** The stack's assumption: the share of sleeping creators awake at the busiest moment. */
+  peakAwakeFraction: number;
+  wakeBurstFraction: number;
+  /** Active creators whose plan sleeps. */
+  sleepingCreators: number;
+  /** Pods the nodes hold for them: awake at the peak, and the burst room. */
+  awakePods: number;
+  burstPods: number;
+  spareNodes: number;
+  /** What the burst room and the spare node add to the monthly bill. */
+  headroomUsd: number;
+  /** The same stack with every creator awake all the time. */
+  alwaysAwake: { monthlyTotalUsd: number; perCreatorUsd: number; nodes: number };
 }
 
 export type Dimension = "cpu" | "memory" | "pods" | "volumes";
@@ -90,6 +109,8 @@ export interface CostReport {
   /** How the node cost divides: creators' own requests, system pods and add-ons, idle capacity. */
   allocation: { requestsUsd: number; systemUsd: number; idleUsd: number; sharedUsd: number };
   cheaperSize?: CheaperSize;
+  /** Present when creators sleep: the assumption the price rests on and what sleeping saves. */
+  sleep?: SleepReport;
   warnings: string[];
   /** The newest date among the prices used (null when nothing is billed). */
   priceDate: string | null;
@@ -132,9 +153,8 @@ function poolReport(pool: ReturnType<typeof sizeAndPrice>["pools"][number], unit
   };
 }
 
-function planRequests(s: Scenario, plan: string): PlanReport["requestsPerCreator"] {
-  const running = s.creators.find((c) => c.plan === plan && c.pods.length > 0);
-  const r = running?.requested ?? { cpuMillis: 0, memoryMiB: 0, pods: 0 };
+function planRequests(config: ResolvedConfig, plan: string): PlanReport["requestsPerCreator"] {
+  const r = planPods(config.plans[plan]!, plan, false).reduce<Resources>((sum, pod) => add(sum, pod), ZERO);
   return { cpuMillis: r.cpuMillis, memoryMiB: Math.round(r.memoryMiB), pods: r.pods };
 }
 
@@ -170,7 +190,7 @@ function unbilled(config: ResolvedConfig): CostReport {
 export function costReport(config: ResolvedConfig, options: CostReportOptions = {}): CostReport {
   if (config.cluster.provider === "existing") return unbilled(config);
   const cluster: PricedCluster = config.cluster;
-  const s = scenario(config, cluster, options.prices ?? shippedPriceTable(), options.asOf, options.source ?? "stack configuration");
+  const s = scenario(config, cluster, options.prices ?? shippedPriceTable(), options.asOf, options.source ?? "stack configuration", options.headroom ?? true);
   const priced = sizeAndPrice(s, configuredPools(s));
   const block = config.storage.type === "block";
 
@@ -218,7 +238,7 @@ export function costReport(config: ResolvedConfig, options: CostReportOptions = 
   const perPlan: CostReport["perPlan"] = {};
   for (const creator of s.creators) {
     if (!creator.hasSite) continue;
-    const entry = (perPlan[creator.plan] ??= { creators: 0, perCreatorUsd: 0, monthlyUsd: 0, requestsPerCreator: planRequests(s, creator.plan) });
+    const entry = (perPlan[creator.plan] ??= { creators: 0, perCreatorUsd: 0, monthlyUsd: 0, requestsPerCreator: planRequests(config, creator.plan) });
     entry.creators++;
     entry.monthlyUsd += allocation.perCreator.get(creator.id) ?? 0;
   }
@@ -269,9 +289,32 @@ export function costReport(config: ResolvedConfig, options: CostReportOptions = 
     prices,
     assumptions: [],
   };
+  if (s.sleeping.length > 0 && options.headroom !== false) report.sleep = sleepReport(config, s, report, options);
   report.warnings = costWarnings({ config, report });
   report.assumptions = assumptions({ config, scenario: s, report, asOf: options.asOf });
   return report;
+}
+
+/** Every plan as if it never slept. */
+const alwaysAwake = (config: ResolvedConfig): ResolvedConfig => ({
+  ...config,
+  plans: Object.fromEntries(Object.entries(config.plans).map(([name, { sleepAfter: _, ...plan }]) => [name, plan])),
+});
+
+function sleepReport(config: ResolvedConfig, s: Scenario, report: CostReport, options: CostReportOptions): SleepReport {
+  const single = { ...options, compareSizes: false };
+  const awake = costReport(alwaysAwake(config), single);
+  const bare = costReport(config, { ...single, headroom: false });
+  return {
+    peakAwakeFraction: config.sleep.peakAwakeFraction,
+    wakeBurstFraction: config.sleep.wakeBurstFraction,
+    sleepingCreators: s.sleeping.reduce((sum, p) => sum + p.creators, 0),
+    awakePods: s.sleeping.reduce((sum, p) => sum + p.awake, 0),
+    burstPods: s.sleeping.reduce((sum, p) => sum + p.burst, 0),
+    spareNodes: s.spareNodes,
+    headroomUsd: round(report.monthlyTotalUsd - bare.monthlyTotalUsd),
+    alwaysAwake: { monthlyTotalUsd: awake.monthlyTotalUsd, perCreatorUsd: awake.perCreatorUsd, nodes: awake.nodes.reduce((n, p) => n + p.count, 0) },
+  };
 }
 
 /** The message that fails the offline plan and `pulumi preview` when the stack costs more per creator than allowed. */

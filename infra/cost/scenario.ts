@@ -8,7 +8,7 @@ import { addonWorkloads } from "./addon-requests.ts";
 import { type PriceTable, ProviderPrices } from "./prices.ts";
 import { PROVIDERS, type ProviderModel, type Resources, type SystemWorkload } from "./providers.ts";
 import { type PoolInput, type SizedPool, sizePools } from "./sizing.ts";
-import { type CreatorWorkload, creatorWorkloads } from "./workloads.ts";
+import { type CreatorWorkload, type SleepingPool, creatorWorkloads, sleepingPools } from "./workloads.ts";
 
 export type PricedCluster = Exclude<ResolvedConfig["cluster"], { provider: "existing" }>;
 
@@ -17,16 +17,23 @@ export interface Scenario {
   model: ProviderModel;
   prices: ProviderPrices;
   creators: CreatorWorkload[];
-  /** Every pod to place: creators' and the cluster-wide system pods. */
+  /** The sleeping plans' awake pools (their pods are among `pods`). */
+  sleeping: SleepingPool[];
+  /** Nodes added to the first pool sized by the packing: one spare when creators sleep, for a wake-up burst beyond the estimate and for drains. */
+  spareNodes: number;
+  /** Every pod to place: creators', the sleeping plans' awake pools and the cluster-wide system pods. */
   pods: Resources[];
   daemonSets: SystemWorkload[];
   clusterWide: SystemWorkload[];
   source: string;
 }
 
-export function scenario(config: ResolvedConfig, cluster: PricedCluster, table: PriceTable, asOf: string | undefined, source: string): Scenario {
+/** `headroom: false` prices the sleeping plans without the burst room and the spare node (to say what they cost). */
+export function scenario(config: ResolvedConfig, cluster: PricedCluster, table: PriceTable, asOf: string | undefined, source: string, headroom = true): Scenario {
   const model = PROVIDERS[cluster.provider];
-  const creators = creatorWorkloads(config.creators, config.plans, config.storage.type === "block");
+  const block = config.storage.type === "block";
+  const sleeping = sleepingPools(config.creators, config.plans, headroom ? config.sleep : { ...config.sleep, wakeBurstFraction: 0 }, block);
+  const creators = creatorWorkloads(config.creators, config.plans, block, sleeping);
   const system = [...model.kubeSystem, ...addonWorkloads(config)];
   const clusterWide = system.filter((w) => !w.perNode);
   const systemPods = clusterWide.flatMap((w) =>
@@ -37,7 +44,9 @@ export function scenario(config: ResolvedConfig, cluster: PricedCluster, table: 
     model,
     prices: new ProviderPrices(table, cluster.provider, asOf),
     creators,
-    pods: [...creators.flatMap((c) => c.pods), ...systemPods],
+    sleeping,
+    spareNodes: headroom && sleeping.length > 0 ? 1 : 0,
+    pods: [...creators.flatMap((c) => c.pods), ...sleeping.flatMap((p) => p.pods), ...systemPods],
     daemonSets: system.filter((w) => w.perNode),
     clusterWide,
     source,
@@ -64,15 +73,20 @@ export interface PricedPools {
 
 export function sizeAndPrice(s: Scenario, pools: PoolInput[]): PricedPools {
   const running = s.creators.filter((c) => c.pods.length > 0).length;
-  const sized = sizePools({
+  const asleep = s.sleeping.reduce((sum, p) => sum + p.creators, 0);
+  const awake = s.sleeping.reduce((sum, p) => sum + p.awake + p.burst, 0);
+  const packed = sizePools({
     model: s.model,
     pools,
     sizeField: sizeField(s.cluster),
     pods: s.pods,
     daemonSets: s.daemonSets,
     source: s.source,
-    what: `${running} running creators and the system pods`,
+    what: `${running} always-awake creators${asleep > 0 ? `, ${awake} awake pods for ${asleep} sleeping creators` : ""} and the system pods`,
   });
+  // The spare node goes to the first pool the packing sizes; explicit counts keep what they say.
+  const spareAt = packed.findIndex((p) => p.source === "derived");
+  const sized = packed.map((p, i) => (i === spareAt && s.spareNodes > 0 ? { ...p, count: p.count + s.spareNodes } : p));
   const unitUsd = sized.map((p) => s.prices.node(p.size).usdPerMonth);
   return { pools: sized, unitUsd, nodesUsd: sized.reduce((sum, p, i) => sum + p.count * unitUsd[i]!, 0) };
 }

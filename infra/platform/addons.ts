@@ -24,6 +24,10 @@ import type { AddonName } from "../config/schema.ts";
 import type { ResolvedConfig } from "../config/validate.ts";
 import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 import { clusterFacts } from "./cluster-facts.ts";
+import type { KubeObject } from "../render/objects.ts";
+import { resolveImages } from "../images.ts";
+import { sharedCacheObjects } from "./shared-cache.ts";
+import { sleepEngineObjects } from "./sleep-engine.ts";
 
 export interface Requests {
   cpuMillis: number;
@@ -32,11 +36,13 @@ export interface Requests {
 }
 
 export interface AddonSpec {
-  name: AddonName | "local-path-provisioner";
+  name: AddonName | "local-path-provisioner" | "shared-cache" | "sleep-engine";
   namespace: string;
   chart: { repo: string; name: string; version: string } | undefined;
   /** A plain manifest URL, for the one add-on without an official chart. */
   manifest?: string;
+  /** Objects the platform renders itself (the shared cache, the sleep engine). */
+  objects?: KubeObject[];
   /** The manifest creates its namespace itself: the program must not create it too (a 409 on the second create). */
   manifestCreatesNamespace?: boolean;
   /**
@@ -67,6 +73,11 @@ export function prometheusMemoryMiB(creators: number): number {
   return 256 + Math.ceil(creators * 1.5);
 }
 
+/** Active creators whose plan sleeps: the sleep engine is installed when there is one. */
+export function sleepingCreators(config: Pick<ResolvedConfig, "creators" | "plans">): number {
+  return config.creators.filter((c) => c.state === "active" && config.plans[c.plan]?.sleepAfter !== undefined).length;
+}
+
 export function platformAddons(cluster: ResolvedConfig["cluster"], config: ResolvedConfig): AddonSpec[] {
   const facts = clusterFacts(cluster);
   const monitoring = config.monitoring.enabled;
@@ -88,7 +99,10 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
       priorityClassName: priority,
       service: { spec: { type: "LoadBalancer" } },
       ingressClass: { enabled: true, isDefaultClass: true, name: facts.ingress.className },
-      providers: { kubernetesIngress: { publishedService: { enabled: true } } },
+      // Every creator's Ingress sends its traffic to the shared cache through an ExternalName
+      // Service in the creator's namespace (traefik v3.7.9 pkg/provider/kubernetes/ingress/kubernetes.go
+      // refuses those unless allowed); its Middleware, which sets the creator's headers, needs the CRD provider.
+      providers: { kubernetesIngress: { publishedService: { enabled: true }, allowExternalNameServices: true }, kubernetesCRD: { enabled: true } },
       // Per-host request metrics: router labels carry the Ingress (one per creator). The chart's
       // own ServiceMonitor stays off: its template fails when the monitoring CRDs are not yet in
       // the cluster; the platform's PodMonitor scrapes the `metrics` port instead.
@@ -196,6 +210,30 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
         },
         "prometheus-node-exporter": { resources: resources(10, 24) },
       },
+    });
+  }
+
+  const images = resolveImages(config.images);
+  const cache = { min: 2, max: 6, resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "1", memory: "256Mi" } } };
+  addons.push({
+    name: "shared-cache",
+    namespace: PLATFORM_NAMESPACES.cache,
+    chart: undefined,
+    objects: sharedCacheObjects({ image: images.cache, replicas: cache, resources: cache.resources, ingress: facts.ingress }),
+    installed: true,
+    requests: { cpuMillis: 50 * cache.min, memoryMiB: 96 * cache.min, pods: cache.min },
+    values: {},
+  });
+  if (sleepingCreators(config) > 0) {
+    const engine = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } };
+    addons.push({
+      name: "sleep-engine",
+      namespace: PLATFORM_NAMESPACES.sleep,
+      chart: undefined,
+      objects: sleepEngineObjects({ image: images.sleep, resources: engine, storageClassName: config.storage.className }),
+      installed: true,
+      requests: { cpuMillis: 10, memoryMiB: 32, pods: 1 },
+      values: {},
     });
   }
 

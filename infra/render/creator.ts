@@ -7,7 +7,6 @@
 import { bytes, cpuMillis, formatCpu, formatMiB } from "../config/quantity.ts";
 import type { Creator, IngressController, Plan, Platform, Storage } from "../config/schema.ts";
 import type { Images } from "../images.ts";
-import { CACHE_NAME, cacheObjects } from "./cache.ts";
 import {
   BACKUP_KEY_ID,
   BACKUP_SECRET,
@@ -28,8 +27,9 @@ import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../contract/sqld.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { SQLD_PORT } from "../contract/ports.ts";
+import { CREATOR_HEADERS, SHARED_CACHE, sharedCacheHost } from "../contract/sleep.ts";
 import { networkPolicies } from "./network-policies.ts";
-import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, KubeObject } from "./objects.ts";
+import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, ITraefikMiddleware, KubeObject } from "./objects.ts";
 import { type CreatorTls, creatorTls } from "./tls.ts";
 
 export interface CreatorInput {
@@ -53,7 +53,7 @@ export interface RenderedCreator {
   urls: string[];
   /** Ghost's canonical URL: the first custom domain if there is one. */
   siteUrl: string;
-  /** The Service the Ingress sends traffic to (the cache tier when the plan has one). */
+  /** The Service the Ingress sends traffic to: the shared cache, through the creator's ExternalName Service. */
   serviceName: string;
   objects: KubeObject[];
 }
@@ -79,8 +79,7 @@ function add(totals: Totals, resources: Plan["sqld"], count = 1, newPods = true)
 }
 
 /**
- * The namespace's ceiling: the plan's pods at their largest (the cache at its
- * HPA maximum) plus one ACME solver per certificate host. No LoadBalancer or
+ * The namespace's ceiling: the plan's pod plus one ACME solver per certificate host. No LoadBalancer or
  * NodePort Service can be created in a creator namespace: one shared ingress
  * serves every site.
  */
@@ -88,7 +87,6 @@ function quota(owner: Owner, plan: Plan, solvers: number): IResourceQuota {
   const totals: Totals = { cpu: 0, memory: 0, cpuLimit: 0, memoryLimit: 0, pods: 0 };
   add(totals, { requests: plan.ghost.requests, limits: plan.ghost.limits });
   add(totals, plan.sqld, 1, false); // the sidecar, in Ghost's pod
-  if (plan.cache?.enabled) add(totals, plan.cache.resources, plan.cache.maxReplicas);
   totals.cpu += ACME_SOLVER.cpu * solvers;
   totals.memory += ACME_SOLVER.memoryMiB * 2 ** 20 * solvers;
   totals.cpuLimit += ACME_SOLVER.cpuLimit * solvers;
@@ -116,7 +114,7 @@ function quota(owner: Owner, plan: Plan, solvers: number): IResourceQuota {
 
 /** Defaults for containers that name no resources (the ACME solver), and a ceiling per container. */
 function limitRange(owner: Owner, plan: Plan): ILimitRange {
-  const largest = [plan.ghost, plan.sqld, plan.cache?.resources].filter((r) => r !== undefined);
+  const largest = [plan.ghost, plan.sqld];
   const maxCpu = Math.max(...largest.map((r) => cpuMillis(r.limits.cpu)));
   const maxMemory = Math.max(...largest.map((r) => bytes(r.limits.memory)));
   return {
@@ -136,15 +134,56 @@ function limitRange(owner: Owner, plan: Plan): ILimitRange {
   };
 }
 
+/** The Service every host of the creator's Ingress sends to: the shared cache's, by its cluster DNS name. */
+export const FRONT_NAME = "front";
+/** The Traefik Middleware that sets the creator's headers (infra/contract/sleep.ts) on every request. */
+export const HEADERS_MIDDLEWARE = "creator-headers";
+
+/**
+ * The headers the shared cache routes, wakes and refuses by. An empty value makes
+ * Traefik remove a header a client sent (Traefik's headers middleware: "" removes).
+ */
+function creatorHeaders(owner: Owner, plan: Plan, suspended: boolean): ITraefikMiddleware {
+  return {
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "Middleware",
+    metadata: { name: HEADERS_MIDDLEWARE, namespace: namespaceOf(owner.id), labels: creatorLabels(owner, "ingress") },
+    spec: {
+      headers: {
+        customRequestHeaders: {
+          [CREATOR_HEADERS.id]: owner.id,
+          [CREATOR_HEADERS.sleepAfter]: plan.sleepAfter ?? "",
+          [CREATOR_HEADERS.state]: suspended ? "suspended" : "",
+        },
+      },
+    },
+  };
+}
+
+function frontService(owner: Owner): IService {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: FRONT_NAME, namespace: namespaceOf(owner.id), labels: creatorLabels(owner, "ingress") },
+    spec: {
+      type: "ExternalName",
+      externalName: sharedCacheHost,
+      // Traefik sends to <externalName>:<this port> (traefik v3.7.9 pkg/provider/kubernetes/ingress/kubernetes.go).
+      ports: [{ name: "http", port: SHARED_CACHE.port, protocol: "TCP" }],
+    },
+  };
+}
+
 function ingress(owner: Owner, input: CreatorInput, hosts: string[], serviceName: string, tls: CreatorTls): IIngress {
+  const namespace = namespaceOf(owner.id);
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",
     metadata: {
       name: "ghost",
-      namespace: namespaceOf(owner.id),
+      namespace,
       labels: creatorLabels(owner, "ingress"),
-      annotations: tls.annotations,
+      annotations: { ...tls.annotations, "traefik.ingress.kubernetes.io/router.middlewares": `${namespace}-${HEADERS_MIDDLEWARE}@kubernetescrd` },
     },
     spec: {
       ingressClassName: input.ingress.className,
@@ -170,8 +209,7 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
   const tls = creatorTls(input.platform.tls, hosts[0] ?? "", creator.domains);
   const urls = hosts.map((host) => `${tls.scheme}://${host}`);
   const siteUrl = urls[creator.domains.length > 0 ? 1 : 0] ?? "";
-  const cache = plan.cache?.enabled ? plan.cache : undefined;
-  const serviceName = cache ? CACHE_NAME : GHOST_NAME;
+  const serviceName = FRONT_NAME;
 
   const ghostService: IService = {
     apiVersion: "v1",
@@ -229,19 +267,16 @@ export function renderCreator(input: CreatorInput): RenderedCreator {
       // Probes ask as the site's own host, the one in Ghost's url.
       host: new URL(siteUrl).host,
       suspended,
+      sleepAfter: plan.sleepAfter,
       mail: input.platform.mail,
       backups: input.backups,
       monitoring: input.monitoring,
     }),
     ghostService,
-    ...(cache ? cacheObjects({ owner, cache, image: input.images.cache, ghostService: GHOST_NAME, suspended }) : []),
+    frontService(owner),
+    creatorHeaders(owner, plan, suspended),
     ingress(owner, input, hosts, serviceName, tls),
-    ...networkPolicies({
-      owner,
-      ingress: input.ingress,
-      cache: cache !== undefined,
-      monitoring: input.monitoring,
-    }),
+    ...networkPolicies({ owner, ingress: input.ingress, monitoring: input.monitoring }),
   ];
   return { id: creator.id, namespace, hosts, urls, siteUrl, serviceName, objects };
 }

@@ -4,8 +4,8 @@
  * sqld first and waits for its startup probe before it starts Ghost, and stops
  * it after Ghost: Ghost never runs without its database.
  *
- * Ghost supports exactly one instance per site, so the Deployment has one
- * replica, the Recreate strategy (the old pod is gone before the new one opens
+ * Ghost supports exactly one instance per site, so the Deployment has at most
+ * one replica (zero while the site sleeps or is suspended), the Recreate strategy (the old pod is gone before the new one opens
  * the database) and is never the target of an autoscaler.
  */
 import { bytes, MiB } from "../config/quantity.ts";
@@ -20,6 +20,7 @@ import { GHOST_PROBE_PATH, GHOST_UID, SQLD_HEALTH_PATH, ghostEnvironment } from 
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import { GHOST_PORT, SQLD_METRICS_PORT, SQLD_PORT } from "../contract/ports.ts";
 import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../contract/sqld.ts";
+import { AWAKE_REPLICAS, SABLIER_LABELS } from "../contract/sleep.ts";
 import type { IContainer, IDeployment, IProbe } from "./objects.ts";
 import { containerSecurity, podSecurity } from "./security.ts";
 
@@ -61,6 +62,8 @@ export interface GhostPodInput {
   host: string;
   suspended: boolean;
   mail: Platform["mail"];
+  /** The plan's idle time before the sleep engine scales Ghost to zero; undefined: never sleeps. */
+  sleepAfter: string | undefined;
   /** Continuous backups of the database to S3-compatible storage (sqld's bottomless replication). */
   backups: ContinuousBackups | undefined;
   /** Serve sqld's Prometheus metrics to the monitoring namespace. */
@@ -192,9 +195,12 @@ function ghostContainer(input: GhostPodInput): IContainer {
       ...mailEnvironment(input.mail),
     ],
     ports: [{ name: "http", containerPort: GHOST_PORT, protocol: "TCP" }],
-    // The first boot runs every migration: allow ten minutes before giving up.
-    startupProbe: ghostProbe(input.host, 10, 60),
-    readinessProbe: ghostProbe(input.host, 10, 3),
+    // The first boot runs every migration: allow ten minutes before giving up. Both probes ask
+    // every second: a site woken from sleep takes traffic within a second of Ghost being ready
+    // (the kubelet runs the first readiness probe on its next period after the startup probe
+    // passes), and 30 failures in a row still mean 30 s before a busy Ghost is taken out.
+    startupProbe: ghostProbe(input.host, 1, 600),
+    readinessProbe: ghostProbe(input.host, 1, 30),
     // Deliberately lax. The admin API also fails while sqld is briefly unavailable, and
     // restarting Ghost then would turn a database blip into a restart loop of slow boots.
     // A TCP check restarts only a process that stopped accepting connections for 5 minutes.
@@ -208,15 +214,36 @@ function ghostContainer(input: GhostPodInput): IContainer {
   };
 }
 
+/**
+ * Who sets the replica count. A suspended creator: the program, at zero, and the
+ * sleep engine does not see it (no label). A sleeping plan: the sleep engine, so
+ * the manifest leaves `replicas` out and Pulumi's server-side apply never owns it
+ * (an `up` neither wakes a sleeping site nor fights the engine); the API server
+ * defaults a new Deployment to one. Any other plan: the program, at one.
+ */
+function replicaOwner(input: GhostPodInput): { replicas?: number; labels: Record<string, string> } {
+  if (input.suspended) return { replicas: 0, labels: {} };
+  if (input.sleepAfter === undefined) return { replicas: AWAKE_REPLICAS, labels: {} };
+  return {
+    labels: {
+      [SABLIER_LABELS.enable]: "true",
+      [SABLIER_LABELS.group]: namespaceOf(input.owner.id),
+      // Whatever replica count the engine is asked for, it scales up to this one.
+      [SABLIER_LABELS.activeReplicas]: String(AWAKE_REPLICAS),
+    },
+  };
+}
+
 export function ghostDeployment(input: GhostPodInput): IDeployment {
   const namespace = namespaceOf(input.owner.id);
   const labels = creatorLabels(input.owner, "ghost");
+  const { replicas, labels: sleepLabels } = replicaOwner(input);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: GHOST_NAME, namespace, labels },
+    metadata: { name: GHOST_NAME, namespace, labels: { ...labels, ...sleepLabels } },
     spec: {
-      replicas: input.suspended ? 0 : 1,
+      ...(replicas === undefined ? {} : { replicas }),
       strategy: { type: "Recreate" },
       revisionHistoryLimit: 2,
       selector: { matchLabels: selectorLabels(input.owner.id, "ghost") },

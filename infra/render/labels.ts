@@ -6,7 +6,7 @@
  */
 import { CREATOR_NAMESPACE_PREFIX } from "../contract/namespaces.ts";
 
-export type Component = "namespace" | "ghost" | "sqld" | "cache" | "ingress" | "network" | "quota" | "storage";
+export type Component = "namespace" | "ghost" | "sqld" | "ingress" | "network" | "quota" | "storage";
 
 export interface Owner {
   id: string;
@@ -22,7 +22,7 @@ export function selectorLabels(creatorId: string, component: Component): Record<
 
 export function creatorLabels(owner: Owner, component: Component): Record<string, string> {
   return {
-    "app.kubernetes.io/name": component === "cache" ? "ghost-cache" : "ghost",
+    "app.kubernetes.io/name": "ghost",
     ...selectorLabels(owner.id, component),
     "app.kubernetes.io/part-of": "creator-platform",
     "app.kubernetes.io/managed-by": "pulumi",

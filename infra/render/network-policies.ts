@@ -2,20 +2,19 @@
  * Network isolation for one creator namespace: deny everything, then one
  * policy per kind of pod saying exactly who may reach it and where it may go.
  *
- * - Ghost's pod: the ingress controller (or, with a cache tier, only the cache)
- *   reaches Ghost's port; the platform's ops namespace reaches sqld's port and
+ * - Ghost's pod: the shared cache (infra/platform/shared-cache.ts) reaches Ghost's port; the platform's ops namespace reaches sqld's port and
  *   the monitoring namespace its metrics port, both still behind sqld's JWT or
  *   NetworkPolicy alone for metrics. Out: DNS, and the public internet (mail,
  *   webhooks, oEmbed, the backups bucket). Private and link-local ranges are
  *   excluded, so no pod of another creator, no Service and no cloud metadata
  *   endpoint is reachable.
- * - The cache's pods: in from the ingress controller; out to DNS and Ghost.
  * - cert-manager's HTTP-01 solver pods: in from the ingress controller.
  */
 import type { IIoK8sApiNetworkingV1NetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import type { IngressController } from "../config/schema.ts";
 import { PLATFORM_ROLE_LABEL, type PlatformRole } from "../contract/namespaces.ts";
-import { ACME_SOLVER_PORT, CACHE_PORT, GHOST_PORT, SQLD_METRICS_PORT, SQLD_PORT } from "../contract/ports.ts";
+import { ACME_SOLVER_PORT, GHOST_PORT, SQLD_METRICS_PORT, SQLD_PORT } from "../contract/ports.ts";
+import { SHARED_CACHE } from "../contract/sleep.ts";
 import { type Owner, creatorLabels, namespaceOf, selectorLabels } from "./labels.ts";
 import type { INetworkPolicy } from "./objects.ts";
 
@@ -29,8 +28,6 @@ export const NON_PUBLIC_IPV6 = ["fc00::/7", "fe80::/10", "::1/128"];
 export interface NetworkPolicyInput {
   owner: Owner;
   ingress: IngressController;
-  /** A cache tier stands between the ingress controller and Ghost. */
-  cache: boolean;
   /** Admit the monitoring namespace's Prometheus to sqld's metrics port. */
   monitoring: boolean;
 }
@@ -68,15 +65,15 @@ export function networkPolicies(input: NetworkPolicyInput): INetworkPolicy[] {
     podSelector: { matchLabels: input.ingress.podLabels },
   };
   const ghostPods = { matchLabels: selectorLabels(owner.id, "ghost") };
-  const cachePods = { matchLabels: selectorLabels(owner.id, "cache") };
+  const sharedCache = { ...platformPeer("cache"), podSelector: { matchLabels: { "app.kubernetes.io/name": SHARED_CACHE.name } } };
 
-  const policies = [
+  return [
     policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
     policy("ghost", {
       podSelector: ghostPods,
       policyTypes: ["Ingress", "Egress"],
       ingress: [
-        { from: [input.cache ? { podSelector: cachePods } : ingressController], ports: tcp(GHOST_PORT) },
+        { from: [sharedCache], ports: tcp(GHOST_PORT) },
         { from: [platformPeer("ops")], ports: tcp(SQLD_PORT) },
         ...(input.monitoring
           ? [
@@ -95,15 +92,4 @@ export function networkPolicies(input: NetworkPolicyInput): INetworkPolicy[] {
       ingress: [{ from: [ingressController], ports: tcp(ACME_SOLVER_PORT) }],
     }),
   ];
-  if (input.cache) {
-    policies.push(
-      policy("cache", {
-        podSelector: cachePods,
-        policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [ingressController], ports: tcp(CACHE_PORT) }],
-        egress: [DNS, { to: [{ podSelector: ghostPods }], ports: tcp(GHOST_PORT) }],
-      }),
-    );
-  }
-  return policies;
 }

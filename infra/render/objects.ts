@@ -15,6 +15,17 @@ import type { IResourceQuota } from "kubernetes-models/v1/ResourceQuota";
 import type { ISecret } from "kubernetes-models/v1/Secret";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import type { IClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
+import type { IClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
+
+/** Traefik's Middleware (traefik.io/v1alpha1), with the one part the platform uses: request headers. */
+export interface ITraefikMiddleware {
+  apiVersion: "traefik.io/v1alpha1";
+  kind: "Middleware";
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { headers: { customRequestHeaders: Record<string, string> } };
+}
 
 export type { IContainer } from "kubernetes-models/v1/Container";
 export type { IProbe } from "kubernetes-models/v1/Probe";
@@ -31,6 +42,9 @@ export type {
   ISecret,
   IService,
   IServiceAccount,
+  IPodDisruptionBudget,
+  IClusterRole,
+  IClusterRoleBinding,
 };
 
 export type KubeObject =
@@ -45,4 +59,8 @@ export type KubeObject =
   | IService
   | IIngress
   | INetworkPolicy
-  | IHorizontalPodAutoscaler;
+  | IHorizontalPodAutoscaler
+  | IPodDisruptionBudget
+  | IClusterRole
+  | IClusterRoleBinding
+  | ITraefikMiddleware;

@@ -51,6 +51,10 @@
  *   a Pod using it is scheduled), and a pool of pre-created hostPath
  *   PersistentVolumes under the state directory (default 40 × 10Gi,
  *   ReadWriteOnce and ReadWriteMany, reclaim policy Retain): nothing mounts them.
+ * - Traefik's Middleware CRD: Traefik, which brings it, does not run here, so a
+ *   STAND-IN definition of `middlewares.traefik.io` (v1alpha1, fields not
+ *   checked) lets the API server hold creators' Middleware objects. Their fields
+ *   are checked against Traefik's own schema in test/support/kube-schema.ts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -68,6 +72,19 @@ export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", 
 export type Component = (typeof COMPONENTS)[number];
 
 export const STORAGE_CLASS = "local-test";
+
+/** The stand-in for Traefik's Middleware CRD (the file's opening comment says why). */
+const TRAEFIK_MIDDLEWARE_STAND_IN = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: "middlewares.traefik.io" },
+  spec: {
+    group: "traefik.io",
+    scope: "Namespaced",
+    names: { plural: "middlewares", singular: "middleware", kind: "Middleware", listKind: "MiddlewareList" },
+    versions: [{ name: "v1alpha1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+  },
+};
 export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 
 export interface ControlPlaneOptions {
@@ -673,6 +690,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     for (let i = 0; i < pool.count; i += 10) {
       await Promise.all(Array.from({ length: Math.min(10, pool.count - i) }, (_, k) => createPv(i + k)));
     }
+
+    await mustCreate("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", TRAEFIK_MIDDLEWARE_STAND_IN);
+    await waitFor("the Middleware CRD established", "kube-apiserver", async () => {
+      const res = await call<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+        "GET",
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${TRAEFIK_MIDDLEWARE_STAND_IN.metadata.name}`,
+      );
+      return res.body.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") === true;
+    });
 
     await waitFor(`${nodeCount} Ready nodes (kwok)`, "kwok", async () => {
       const res = await call<{ items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> }; spec?: { taints?: Array<{ key: string }> } }> }>(

@@ -38,6 +38,7 @@ const CREATOR_KINDS: Array<[string, string]> = [
   ["/apis/networking.k8s.io/v1", "ingresses"],
   ["/apis/networking.k8s.io/v1", "networkpolicies"],
   ["/apis/autoscaling/v2", "horizontalpodautoscalers"],
+  ["/apis/traefik.io/v1alpha1", "middlewares"],
 ];
 const PART_OF = "app.kubernetes.io/part-of=creator-platform";
 

@@ -85,10 +85,11 @@ describe("Civo", async () => {
     expect(engine.registrations.some((r) => r.name.endsWith(".secret.backup-credentials"))).toBe(false);
   });
 
-  it("installs what Civo does not ship: its own Traefik, not metrics-server", () => {
+  it("installs what Civo does not ship: its own Traefik, not metrics-server, and admits only it to the shared cache", () => {
     expect(charts(engine)).toEqual(["cert-manager@cert-manager", "kube-prometheus-stack@monitoring", "traefik@traefik"]);
-    const ingress = engine.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.name === "alice.networkpolicy.ghost");
-    expect(JSON.stringify(ingress?.inputs)).toContain('"kubernetes.io/metadata.name":"traefik"');
+    const cache = engine.byType("kubernetes:yaml/v2:ConfigGroup").find((r) => r.name.endsWith("-shared-cache"));
+    const policy = (cache?.inputs.objs as Array<{ kind: string; spec: unknown }>).find((o) => o.kind === "NetworkPolicy");
+    expect(JSON.stringify(policy?.spec)).toContain('"kubernetes.io/metadata.name":"traefik"');
   });
 });
 
@@ -139,7 +140,7 @@ describe("Linode", async () => {
       "metrics-server@kube-system",
       "traefik@traefik",
     ]);
-    expect(engine.byType("kubernetes:yaml/v2:ConfigGroup")).toHaveLength(1);
+    expect(engine.byType("kubernetes:yaml/v2:ConfigGroup").map((r) => r.name.replace(/^.*-platform-/, "")).sort()).toEqual(["local-path-provisioner", "shared-cache", "sleep-engine"]);
     const pvc = engine.byType("kubernetes:core/v1:PersistentVolumeClaim").find((r) => r.name === "alice.persistentvolumeclaim.data");
     expect((pvc?.inputs.spec as { storageClassName: string }).storageClassName).toBe("local-path");
   });
@@ -148,8 +149,9 @@ describe("Linode", async () => {
     const traefik = engine.byType("kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === "traefik");
     // Traefik chart 41.3.0 values.yaml: the Service type is `service.spec.type` (a `service.type` is ignored).
     expect((traefik?.inputs.values as { service: { spec: { type: string } } }).service.spec.type).toBe("LoadBalancer");
+    // Every other Service is internal: creators' own, and their ExternalName to the shared cache.
     const services = engine.byType("kubernetes:core/v1:Service").map((r) => (r.inputs.spec as { type: string }).type);
-    expect(services.every((t) => t === "ClusterIP")).toBe(true);
+    expect(new Set(services)).toEqual(new Set(["ClusterIP", "ExternalName"]));
   });
 });
 
@@ -174,9 +176,8 @@ describe("platform add-ons on any cluster", async () => {
   it("creates the priority classes once, platform above creators", () => {
     const classes = engine.byType("kubernetes:scheduling.k8s.io/v1:PriorityClass").map((r) => r.inputs);
     const value = (name: string) => classes.find((c) => (c.metadata as { name: string }).name === name)?.value as number;
-    expect(classes).toHaveLength(3);
+    expect(classes).toHaveLength(2);
     expect(value("platform-critical")).toBeGreaterThan(value("creator-site"));
-    expect(value("creator-site")).toBeGreaterThan(value("creator-cache"));
   });
 
   it("issues certificates: HTTP-01 for custom domains, a DNS-01 wildcard served by Traefik by default", () => {

@@ -23,7 +23,8 @@ const rendered = config.creators.map((creator) =>
     monitoring: true,
   }),
 );
-const bob = rendered[1]!.objects; // standard plan: Ghost, cache tier, HPA
+const alice = rendered[0]!.objects; // starter plan: sleeps
+const bob = rendered[1]!.objects; // standard plan: never sleeps
 const find = (kind: string, name: string) => structuredClone(bob.find((o) => o.kind === kind && o.metadata?.name === name)) as Manifest & { spec: Record<string, unknown> };
 
 describe("guardrails", () => {
@@ -41,12 +42,35 @@ describe("guardrails", () => {
     ]);
   });
 
-  it("refuse an autoscaler on Ghost, and allow it on the cache", () => {
-    const hpa = find("HorizontalPodAutoscaler", "ghost-cache");
-    expect(guardrailViolations(hpa)).toEqual([]);
-    hpa.spec.scaleTargetRef = { apiVersion: "apps/v1", kind: "Deployment", name: "ghost" };
+  it("refuse an autoscaler on Ghost", () => {
+    const hpa: Manifest = {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "ghost", namespace: "creator-bob" },
+      spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "ghost" } },
+    };
     expect(guardrailViolations(hpa)).toEqual([
-      "HorizontalPodAutoscaler creator-bob/ghost-cache: nothing may scale Ghost (one instance per site); scale the cache tier instead",
+      "HorizontalPodAutoscaler creator-bob/ghost: nothing may scale Ghost (one instance per site); only the sleep engine scales it, between zero and one",
+    ]);
+  });
+
+  it("let the sleep engine wake a sleeping Ghost to one replica only", () => {
+    const ghost = structuredClone(alice.find((o) => o.kind === "Deployment")) as Manifest;
+    expect(guardrailViolations(ghost)).toEqual([]);
+    ghost.metadata!.labels!["sablier.active.replicas"] = "2";
+    expect(guardrailViolations(ghost)).toEqual([
+      'Deployment creator-alice/ghost: the sleep engine would wake it to 2 replicas; set sablier.active.replicas: "1"',
+    ]);
+    delete ghost.metadata!.labels!["sablier.active.replicas"];
+    expect(guardrailViolations(ghost)).toHaveLength(1);
+  });
+
+  it("allow the one ExternalName Service that points at the shared cache, and no other", () => {
+    const front = find("Service", "front");
+    expect(guardrailViolations(front)).toEqual([]);
+    front.spec.externalName = "evil.example.com";
+    expect(guardrailViolations(front)).toEqual([
+      "Service creator-bob/front: an ExternalName Service to evil.example.com would send a creator's traffic past the shared cache (shared-cache.platform-cache.svc.cluster.local)",
     ]);
   });
 
@@ -60,13 +84,13 @@ describe("guardrails", () => {
   });
 
   it("refuse a container outside the restricted profile", () => {
-    const cache = find("Deployment", "ghost-cache");
-    const pod = (cache.spec.template as { spec: { containers: Array<{ securityContext: Record<string, unknown> }> } }).spec;
+    const ghost = find("Deployment", "ghost");
+    const pod = (ghost.spec.template as { spec: { containers: Array<{ securityContext: Record<string, unknown> }> } }).spec;
     pod.containers[0]!.securityContext = { runAsNonRoot: true, allowPrivilegeEscalation: true, capabilities: { drop: ["NET_RAW"] } };
-    expect(guardrailViolations(cache)).toEqual([
-      "Deployment creator-bob/ghost-cache: container nginx: readOnlyRootFilesystem is not true",
-      "Deployment creator-bob/ghost-cache: container nginx: allowPrivilegeEscalation is not false",
-      "Deployment creator-bob/ghost-cache: container nginx: capabilities do not drop ALL",
+    expect(guardrailViolations(ghost)).toEqual([
+      "Deployment creator-bob/ghost: container ghost: readOnlyRootFilesystem is not true",
+      "Deployment creator-bob/ghost: container ghost: allowPrivilegeEscalation is not false",
+      "Deployment creator-bob/ghost: container ghost: capabilities do not drop ALL",
     ]);
   });
 });

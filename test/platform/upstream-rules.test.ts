@@ -71,7 +71,7 @@ describe("upstream rules, on a Linode stack with every add-on", async () => {
     // local-path-storage; a second create of it is a 409 (pulumi-kubernetes await.go creates, no upsert).
     const namespaces = kubeObjects(engine, "Namespace").map((n) => (n.metadata as { name: string }).name);
     expect(namespaces).not.toContain("local-path-storage");
-    expect(engine.byType("kubernetes:yaml/v2:ConfigGroup")).toHaveLength(1);
+    expect(engine.byType("kubernetes:yaml/v2:ConfigGroup").filter((r) => r.name.endsWith("-local-path-provisioner"))).toHaveLength(1);
   });
 
   it("the versioned backups bucket has object-storage keys to set versioning with", () => {
@@ -115,7 +115,9 @@ describe("upstream rules, on a Linode stack with every add-on", async () => {
     expect(platform.map((n) => [n.name, n.labels?.[PLATFORM_ROLE_LABEL]]).sort()).toEqual([
       ["cert-manager", "cert-manager"],
       ["monitoring", "monitoring"],
+      ["platform-cache", "cache"],
       ["platform-ops", "ops"],
+      ["platform-sleep", "sleep"],
       ["traefik", "ingress"],
     ]);
     for (const name of Object.values(PLATFORM_NAMESPACES)) expect(name.startsWith("creator-")).toBe(false);

@@ -35,7 +35,7 @@ const podContainers = (d: IDeployment): IContainer[] => [
   ...(d.spec?.template.spec?.containers ?? []),
 ];
 
-describe("a starter creator (no cache tier)", () => {
+describe("a starter creator (a plan that sleeps)", () => {
   const alice = render(config, "alice");
 
   it("lives in its own namespace, enforced as Pod Security restricted", () => {
@@ -59,9 +59,11 @@ describe("a starter creator (no cache tier)", () => {
     }
   });
 
-  it("runs exactly one Ghost with the Recreate strategy and sqld as a native sidecar", () => {
+  it("runs at most one Ghost, with the Recreate strategy and sqld as a native sidecar, its replicas left to the sleep engine", () => {
     const ghost = one(alice, "Deployment", "ghost");
-    expect(ghost.spec?.replicas).toBe(1);
+    // No replicas field: Pulumi's server-side apply never owns it, so an `up` does not wake the site.
+    expect(ghost.spec).not.toHaveProperty("replicas");
+    expect(ghost.metadata?.labels).toMatchObject({ "sablier.enable": "true", "sablier.group": "creator-alice", "sablier.active.replicas": "1" });
     expect(ghost.spec?.strategy?.type).toBe("Recreate");
     const pod = ghost.spec?.template.spec;
     expect(pod?.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([["sqld", "Always"]]);
@@ -83,13 +85,15 @@ describe("a starter creator (no cache tier)", () => {
     expect(env.map((e) => e.value).filter((v) => v?.startsWith("http://127.0.0.1:8080"))).toHaveLength(1);
   });
 
-  it("probes Ghost where it answers: a startup budget of minutes, a lax liveness check", () => {
+  it("probes Ghost where it answers, every second, so a woken Ghost takes traffic as soon as it is ready", () => {
     const ghost = one(alice, "Deployment", "ghost").spec?.template.spec?.containers[0];
     const startup = ghost?.startupProbe;
     expect(startup?.httpGet?.path).toBe("/ghost/api/admin/site/");
     expect(startup?.httpGet?.httpHeaders).toContainEqual({ name: "X-Forwarded-Proto", value: "https" });
     expect((startup?.periodSeconds ?? 0) * (startup?.failureThreshold ?? 0)).toBeGreaterThanOrEqual(300);
+    expect(startup?.periodSeconds).toBe(1);
     expect(ghost?.readinessProbe?.httpGet?.path).toBe("/ghost/api/admin/site/");
+    expect(ghost?.readinessProbe?.periodSeconds).toBe(1);
     const liveness = ghost?.livenessProbe;
     expect(liveness?.httpGet).toBeUndefined();
     expect((liveness?.periodSeconds ?? 0) * (liveness?.failureThreshold ?? 0)).toBeGreaterThanOrEqual(300);
@@ -135,19 +139,25 @@ describe("a starter creator (no cache tier)", () => {
     expect(limits?.max?.memory).toBe("320Mi");
   });
 
-  it("exposes Ghost through a ClusterIP Service and a TLS Ingress on the shared controller", () => {
+  it("routes its TLS Ingress on the shared controller to the shared cache, with the creator's headers", () => {
     expect(one(alice, "Service", "ghost").spec?.type).toBe("ClusterIP");
-    expect(alice.serviceName).toBe("ghost");
+    expect(alice.serviceName).toBe("front");
+    const front = one(alice, "Service", "front");
+    expect(front.spec).toMatchObject({ type: "ExternalName", externalName: "shared-cache.platform-cache.svc.cluster.local" });
+    expect(front.spec?.ports).toEqual([{ name: "http", port: 80, protocol: "TCP" }]);
     const ingress = one(alice, "Ingress");
     expect(ingress.spec?.ingressClassName).toBe("traefik");
     expect(ingress.spec?.rules?.map((r) => r.host)).toEqual(["alice.creators.example"]);
-    expect(ingress.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe("ghost");
+    expect(ingress.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe("front");
+    expect(ingress.metadata?.annotations?.["traefik.ingress.kubernetes.io/router.middlewares"]).toBe("creator-alice-creator-headers@kubernetescrd");
+    const headers = one(alice, "Middleware", "creator-headers").spec.headers.customRequestHeaders;
+    expect(headers).toEqual({ "X-Creator-Id": "alice", "X-Creator-Sleep-After": "10m", "X-Creator-State": "" });
     expect(ingress.spec?.tls).toEqual([{ hosts: ["alice.creators.example"], secretName: "site-tls" }]);
     expect(ingress.metadata?.annotations?.["cert-manager.io/cluster-issuer"]).toBe("letsencrypt-http01");
     expect(alice.urls).toEqual(["https://alice.creators.example"]);
   });
 
-  it("has no cache tier and nothing that could scale Ghost", () => {
+  it("has no cache or autoscaler of its own: the shared cache serves every creator", () => {
     expect(of(alice, "HorizontalPodAutoscaler")).toEqual([]);
     expect(of(alice, "Deployment").map((d) => d.metadata?.name)).toEqual(["ghost"]);
   });
@@ -166,14 +176,14 @@ describe("network isolation", () => {
     expect(named("default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
   });
 
-  it("admits only the ingress controller's pods, from its namespace, to Ghost's port", () => {
+  it("admits only the shared cache's pods, from the platform's cache namespace, to Ghost's port", () => {
     const spec = named("ghost").spec;
     expect(spec?.podSelector.matchLabels).toEqual({ "app.kubernetes.io/instance": "alice", "app.kubernetes.io/component": "ghost" });
     expect(spec?.ingress?.[0]).toEqual({
       from: [
         {
-          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } },
-          podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+          namespaceSelector: { matchLabels: { "platform.creator-platform.io/role": "cache" } },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "shared-cache" } },
         },
       ],
       ports: [{ protocol: "TCP", port: 2368 }],
@@ -228,44 +238,14 @@ describe("network isolation", () => {
   });
 });
 
-describe("a creator with a cache tier", () => {
+describe("a standard creator (a plan that never sleeps)", () => {
   const bob = render(config, "bob");
 
-  it("puts a stateless proxy in front of Ghost and scales only the proxy", () => {
-    const hpa = one(bob, "HorizontalPodAutoscaler");
-    expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "ghost-cache" });
-    expect(hpa.spec?.minReplicas).toBe(config.plans.standard?.cache?.minReplicas);
-    expect(hpa.spec?.maxReplicas).toBe(config.plans.standard?.cache?.maxReplicas);
-    expect(one(bob, "Deployment", "ghost").spec?.replicas).toBe(1);
-    expect(one(bob, "Deployment", "ghost-cache").spec?.replicas).toBeUndefined();
-    expect(bob.serviceName).toBe("ghost-cache");
-    const ingress: IIngress = one(bob, "Ingress");
-    expect(ingress.spec?.rules?.every((r) => r.http?.paths[0]?.backend.service?.name === "ghost-cache")).toBe(true);
-  });
-
-  it("routes the ingress controller to the proxy and only the proxy to Ghost", () => {
-    const policies = of(bob, "NetworkPolicy");
-    const cache = policies.find((p) => p.metadata?.name === "cache");
-    expect(cache?.spec?.podSelector.matchLabels?.["app.kubernetes.io/component"]).toBe("cache");
-    expect(cache?.spec?.ingress?.[0]?.from?.[0]?.namespaceSelector?.matchLabels).toEqual({ "kubernetes.io/metadata.name": "traefik" });
-    expect(cache?.spec?.ingress?.[0]?.ports).toEqual([{ protocol: "TCP", port: 8080 }]);
-    expect(cache?.spec?.egress?.[1]).toEqual({
-      to: [{ podSelector: { matchLabels: { "app.kubernetes.io/instance": "bob", "app.kubernetes.io/component": "ghost" } } }],
-      ports: [{ protocol: "TCP", port: 2368 }],
-    });
-    const toGhost = policies.find((p) => p.metadata?.name === "ghost")?.spec?.ingress?.[0];
-    expect(toGhost?.from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/instance": "bob", "app.kubernetes.io/component": "cache" } } }]);
-  });
-
-  it("runs the proxy under the restricted profile and bypasses the cache for sessions", () => {
-    const proxy = one(bob, "Deployment", "ghost-cache");
-    for (const container of podContainers(proxy)) {
-      expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true });
-    }
-    const nginx = one(bob, "ConfigMap", "ghost-cache").data?.["default.conf"] ?? "";
-    expect(nginx).toContain("server ghost.creator-bob.svc.cluster.local:80");
-    expect(nginx).toMatch(/proxy_cache_bypass \$ghost_session/);
-    expect(proxy.spec?.template.metadata?.annotations?.["creator-platform/config-sha256"]).toMatch(/^[0-9a-f]{16}$/);
+  it("runs its one Ghost all the time: the program owns the replica count, the sleep engine never sees it", () => {
+    const ghost = one(bob, "Deployment", "ghost");
+    expect(ghost.spec?.replicas).toBe(1);
+    expect(Object.keys(ghost.metadata?.labels ?? {}).filter((k) => k.startsWith("sablier."))).toEqual([]);
+    expect(one(bob, "Middleware", "creator-headers").spec.headers.customRequestHeaders["X-Creator-Sleep-After"]).toBe("");
   });
 
   it("serves custom domains with a certificate of their own and uses the custom domain as Ghost's URL", () => {
@@ -276,22 +256,27 @@ describe("a creator with a cache tier", () => {
     const probe = one(bob, "Deployment", "ghost").spec?.template.spec?.containers[0]?.startupProbe?.httpGet?.httpHeaders;
     expect(probe).toContainEqual({ name: "Host", value: "bob.blog" });
     expect(one(bob, "Ingress").spec?.tls?.[0]?.hosts).toEqual(["bob.creators.example", "bob.blog"]);
+    const ingress: IIngress = one(bob, "Ingress");
+    expect(ingress.spec?.rules?.every((r) => r.http?.paths[0]?.backend.service?.name === "front")).toBe(true);
   });
 
-  it("leaves room in the quota for the proxy at its HPA maximum", () => {
+  it("leaves room in the quota for Ghost's pod and one ACME solver per certificate host", () => {
     const quota: IResourceQuota = one(bob, "ResourceQuota");
-    const cache = config.plans.standard?.cache;
-    expect(quota.spec?.hard?.pods).toBe(String(1 + (cache?.maxReplicas ?? 0) + 2)); // Ghost, proxies, two ACME solvers
+    expect(quota.spec?.hard?.pods).toBe("3"); // Ghost, two ACME solvers
   });
 });
 
 describe("lifecycle and TLS modes", () => {
-  it("scales a suspended creator to zero and keeps its volume", () => {
-    const carol = render(config, "carol");
-    expect(one(carol, "Deployment", "ghost").spec?.replicas).toBe(0);
-    expect(one(carol, "Deployment", "ghost-cache").spec?.replicas).toBe(0);
-    expect(of(carol, "HorizontalPodAutoscaler")).toEqual([]);
-    expect(of(carol, "PersistentVolumeClaim")).toHaveLength(1);
+  it("keeps a suspended creator at zero, out of the sleep engine's sight, and keeps its volume", () => {
+    const suspendedStarter = resolvedConfig({ creators: [{ id: "dave", plan: "starter", state: "suspended" }] });
+    for (const [cfg, id] of [[config, "carol"], [suspendedStarter, "dave"]] as const) {
+      const site = render(cfg, id);
+      const ghost = one(site, "Deployment", "ghost");
+      expect(ghost.spec?.replicas).toBe(0);
+      expect(Object.keys(ghost.metadata?.labels ?? {}).filter((k) => k.startsWith("sablier."))).toEqual([]);
+      expect(one(site, "Middleware", "creator-headers").spec.headers.customRequestHeaders["X-Creator-State"]).toBe("suspended");
+      expect(of(site, "PersistentVolumeClaim")).toHaveLength(1);
+    }
   });
 
   it("with a wildcard certificate, asks for certificates only for custom domains", () => {
@@ -300,7 +285,7 @@ describe("lifecycle and TLS modes", () => {
       cloudflareApiToken: "token",
     });
     expect(one(render(wildcard, "alice"), "Ingress").spec?.tls).toBeUndefined();
-    expect(one(render(wildcard, "alice"), "Ingress").metadata?.annotations).toEqual({});
+    expect(Object.keys(one(render(wildcard, "alice"), "Ingress").metadata?.annotations ?? {})).toEqual(["traefik.ingress.kubernetes.io/router.middlewares"]);
     expect(one(render(wildcard, "bob"), "Ingress").spec?.tls).toEqual([{ hosts: ["bob.blog"], secretName: "site-tls" }]);
   });
 

@@ -8,6 +8,7 @@ import { ClusterIssuer } from "@kubernetes-models/cert-manager/cert-manager.io/v
 import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { TLSStore } from "@kubernetes-models/traefik/traefik.io/v1alpha1/TLSStore";
+import { Middleware } from "@kubernetes-models/traefik/traefik.io/v1alpha1/Middleware";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
@@ -52,6 +53,7 @@ const MODELS: Record<string, Model> = {
   "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
   "monitoring.coreos.com/v1/PodMonitor": PodMonitor,
   "traefik.io/v1alpha1/TLSStore": TLSStore,
+  "traefik.io/v1alpha1/Middleware": Middleware,
 };
 
 export function hasSchema(object: { apiVersion?: unknown; kind?: unknown }): boolean {
