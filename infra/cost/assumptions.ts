@@ -14,6 +14,17 @@ function priceLevels(report: CostReport, asOf: string | undefined): string {
   );
 }
 
+function sleepAssumptions(report: CostReport, local: boolean): string[] {
+  const sleep = report.sleep;
+  if (!sleep) return ["Node counts leave no spare node for drains and upgrades: set an explicit count or autoscaler bounds to keep one."];
+  return [
+    `ASSUMPTION, not a measurement: at the busiest moment ${Math.round(sleep.peakAwakeFraction * 100)} % of the ${sleep.sleepingCreators} creators whose plan sleeps are awake (sleep.peakAwakeFraction): the nodes hold ${sleep.awakePods} of their pods, ` +
+      `plus ${sleep.burstPods} for a burst of wake-ups (sleep.wakeBurstFraction ${sleep.wakeBurstFraction}) and ${sleep.spareNodes} spare node, which together cost $${sleep.headroomUsd.toFixed(2)} a month. ` +
+      `Every creator awake all the time would cost $${sleep.alwaysAwake.perCreatorUsd.toFixed(2)} per creator on the same node size (${sleep.alwaysAwake.nodes} nodes). Measure the real fraction from the monitoring stack (README, Sleeping creators).`,
+    ...(local ? ["A creator on node-local storage wakes only on the node that holds its volume: the packing treats the awake pods as free to go anywhere, so a node crowded with awake creators can leave a wake-up Pending until one sleeps; the burst room and spare node cover that on average, not for every node."] : []),
+  ];
+}
+
 export function assumptions(input: { config: ResolvedConfig; scenario: Scenario; report: CostReport; asOf: string | undefined }): string[] {
   const { config, scenario: s, report, asOf } = input;
   const out = [priceLevels(report, asOf)];
@@ -28,8 +39,8 @@ export function assumptions(input: { config: ResolvedConfig; scenario: Scenario;
     `kube-system as the provider ships it is an estimate (${s.model.kubeSystem.map((w) => w.name).join(", ")}); the platform add-ons count with the requests infra/platform/addons.ts sets (${addonWorkloads(config).map((w) => w.name).join(", ")})` +
       (estimatedAddons(config).length > 0 ? `, estimated for ${estimatedAddons(config).join("; ")}.` : "."),
     `At most ${s.model.maxPods} pods per node, DaemonSet pods included.`,
-    "A creator's pods: Ghost with its sqld sidecar (one pod) plus the cache tier at its minimum replicas; suspended and retired creators run none and keep their volume.",
-    "Node counts leave no spare node for drains and upgrades: set an explicit count or autoscaler bounds to keep one.",
+    "A creator's pod: Ghost with its sqld sidecar; suspended and retired creators run none and keep their volume. The shared cache and the sleep engine count as add-ons.",
+    ...sleepAssumptions(report, config.storage.type === "local"),
     "Shared costs (load balancer, control plane, object storage, system pods, idle capacity, retired creators' volumes) are spread over creators in proportion to their requests; node prices split into CPU and memory with OpenCost's default ratio.",
     "Object storage holds backups, sized at the sum of the creators' volume sizes (an upper bound).",
     "Monthly figures: hourly billing caps at the monthly price; traffic is not billed separately.",

@@ -296,7 +296,7 @@ export function costReport(config: ResolvedConfig, options: CostReportOptions = 
 }
 
 /** Every plan as if it never slept. */
-const alwaysAwake = (config: ResolvedConfig): ResolvedConfig => ({
+export const alwaysAwake = (config: ResolvedConfig): ResolvedConfig => ({
   ...config,
   plans: Object.fromEntries(Object.entries(config.plans).map(([name, { sleepAfter: _, ...plan }]) => [name, plan])),
 });

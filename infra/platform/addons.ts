@@ -206,7 +206,8 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
           resources: resources(10, 64),
           priorityClassName: priority,
           // Lets alerts and cost queries name the creator.
-          metricLabelsAllowlist: ["pods=[creator]", "persistentvolumeclaims=[creator]", "namespaces=[creator]"],
+          // and which Deployments the sleep engine manages (README, Sleeping creators: the awake share).
+          metricLabelsAllowlist: ["pods=[creator]", "persistentvolumeclaims=[creator]", "namespaces=[creator]", "deployments=[sablier.enable]"],
         },
         "prometheus-node-exporter": { resources: resources(10, 24) },
       },

@@ -45,14 +45,18 @@ export default async function bench(): Promise<BenchSection> {
   const siteDir = mkdtempSync(join(tmpdir(), "bench-wake-"));
   const port = await freePort();
   const options = { install, siteDir, port, mode: "file" as const };
-  let ghost: RunningGhost | undefined = await startGhost(options, 300_000); // the first boot runs every migration
-  await setupOwner(ghost.url);
-  await ghost.stop();
-  ghost = undefined;
+  const first = await startGhost(options, 300_000); // the first boot runs every migration
+  await setupOwner(first.url);
+  await first.stop();
 
+  const site: { ghost: RunningGhost | undefined } = { ghost: undefined };
+  const asleep = async () => {
+    await site.ghost?.stop();
+    site.ghost = undefined;
+  };
   let boots = 0;
   const engine = createServer((_req, res) => {
-    const wake = ghost ? Promise.resolve(ghost) : startGhost(options).then((g) => ((ghost = g), boots++, g));
+    const wake = site.ghost ? Promise.resolve(site.ghost) : startGhost(options).then((g) => ((site.ghost = g), boots++, g));
     wake.then(
       () => res.writeHead(200, { "X-Sablier-Session-Status": "ready" }).end("{}"),
       (error: unknown) => res.writeHead(500).end(String(error)),
@@ -70,8 +74,7 @@ export default async function bench(): Promise<BenchSection> {
       const wake = await firstByte(`${base}/?wake=${i}`, headers);
       if (wake.status !== 200) throw new Error(`wake ${i}: HTTP ${wake.status}`);
       wakes.push(wake.ms / 1000);
-      await ghost?.stop(); // back to sleep
-      ghost = undefined;
+      await asleep();
       // While it sleeps, the page just fetched is a hit.
       const hit = await firstByte(`${base}/?wake=${i}`, headers);
       if (hit.cache !== "HIT") throw new Error(`the page fetched on wake ${i} was not served from the cache while asleep (${hit.cache})`);
@@ -93,7 +96,7 @@ export default async function bench(): Promise<BenchSection> {
       ],
     };
   } finally {
-    await ghost?.stop();
+    await asleep();
     await cache.stop();
     await new Promise((resolve) => engine.close(resolve));
     rmSync(siteDir, { recursive: true, force: true });

@@ -361,8 +361,6 @@ describe("what the dashboard's queries assume of the platform", () => {
       expect(matches(rendered.namespace, label), label).toBe(true);
       expect(matches("creator-someone-else", label)).toBe(false);
     }
-    // bob's plan has the cache tier in front of Ghost: both backends are covered.
-    expect(config.plans.standard?.cache?.enabled).toBe(true);
   });
 
   it("kube-state-metrics labels namespaces with the creator, and the cAdvisor metrics used survive the chart's drop rules", () => {

@@ -109,6 +109,37 @@ describe("upstream rules, on a Linode stack with every add-on", async () => {
     for (const key of keys) expect(isSecret(key.inputs.stringData)).toBe(true);
   });
 
+  it("Traefik may send creators' traffic to the shared cache through their ExternalName Service, with their Middleware", () => {
+    // traefik v3.7.9 (the newest v3.7 tag mirrored; the chart ships v3.7.11) pkg/provider/kubernetes/ingress/kubernetes.go:
+    // `externalName services not allowed` unless AllowExternalNameServices; traefik-helm-chart v41.3.0
+    // values.yaml: providers.kubernetesIngress.allowExternalNameServices (default false). The Middleware named
+    // by the Ingress annotation comes from the CRD provider (providers.kubernetesCRD.enabled).
+    expect(at(valuesOf(engine, "traefik"), "providers.kubernetesIngress.allowExternalNameServices")).toBe(true);
+    expect(at(valuesOf(engine, "traefik"), "providers.kubernetesCRD.enabled")).toBe(true);
+    const front = kubeObjects(engine, "Service").find((s) => (s.metadata as { name: string }).name === "front");
+    expect(at(front, "spec.type")).toBe("ExternalName");
+    // The Service's own port is the one Traefik dials on the external name.
+    expect(at(front, "spec.ports")).toEqual([{ name: "http", port: 80, protocol: "TCP" }]);
+  });
+
+  it("the sleep engine keeps awake sites awake across its own restart, and may only scale", () => {
+    const group = engine.byType("kubernetes:yaml/v2:ConfigGroup").find((r) => r.name.endsWith("-sleep-engine"));
+    const objects = (group?.inputs.objs ?? []) as Array<{ kind: string; spec?: unknown; rules?: unknown }>;
+    const container = at(objects.find((o) => o.kind === "Deployment"), "spec.template.spec.containers.0") as { args: string[]; volumeMounts: Array<{ mountPath: string }> };
+    // sablierapp/sablier v1.16.2 pkg/sablier/autostop.go: on start, scales to zero every labelled workload
+    // without a session when --provider.auto-stop-on-startup is true (its default).
+    expect(container.args).toContain("--provider.auto-stop-on-startup=false");
+    // pkg/sabliercmd/storage.go: --storage.file is read at start, written at a graceful stop: on a volume.
+    const file = container.args.find((a) => a.startsWith("--storage.file="))?.split("=")[1] ?? "";
+    expect(container.volumeMounts.some((m) => file.startsWith(`${m.mountPath}/`))).toBe(true);
+    expect(at(objects.find((o) => o.kind === "Deployment"), "spec.strategy.type")).toBe("Recreate");
+    // pkg/provider/kubernetes/workload_scale.go: GetScale and UpdateScale; informers list and watch.
+    expect(objects.find((o) => o.kind === "ClusterRole")?.rules).toEqual([
+      { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["apps"], resources: ["deployments/scale", "statefulsets/scale"], verbs: ["get", "update"] },
+    ]);
+  });
+
   it("the platform creates its own namespaces with the role label the creators' NetworkPolicies admit", () => {
     const namespaces = kubeObjects(engine, "Namespace").map((n) => n.metadata as { name: string; labels?: Record<string, string> });
     const platform = namespaces.filter((n) => n.labels?.[PLATFORM_ROLE_LABEL] !== undefined);
