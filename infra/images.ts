@@ -1,7 +1,9 @@
 /**
  * Pinned images (never `latest`). A stack may override any of them under
- * `creator-platform:images`, e.g. to roll a new version out region by region.
+ * `creator-platform:images`, e.g. to roll a new version out region by region, and
+ * creator by creator under `creator-platform:rollout` (imagesFor; npm run upgrade).
  */
+import type { Rollout } from "./config/schema.ts";
 import { GHOST_IMAGE } from "./ghost/contract.ts";
 
 export const DEFAULT_IMAGES = {
@@ -27,6 +29,15 @@ export function resolveImages(overrides: Partial<Record<keyof typeof DEFAULT_IMA
     sleep: overrides.sleep ?? DEFAULT_IMAGES.sleep,
     pullSecret: overrides.pullSecret !== undefined,
   };
+}
+
+/**
+ * The images one creator runs: the rollout's for a creator it lists (an upgrade in
+ * waves, scripts/upgrade.ts), the stack's for every other. The one place the choice is made.
+ */
+export function imagesFor(creatorId: string, images: Images, rollout: Pick<Rollout, "ghost" | "sqld" | "creators"> | undefined): Images {
+  if (!rollout?.creators.includes(creatorId)) return images;
+  return { ...images, ghost: rollout.ghost ?? images.ghost, sqld: rollout.sqld ?? images.sqld };
 }
 
 /** A registry login as a `kubernetes.io/dockerconfigjson` Secret holds it. */

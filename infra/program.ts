@@ -12,7 +12,7 @@ import { type NodeCounts, createCluster } from "../components/clusters/index.ts"
 import { PlatformAddons } from "../components/platform-addons.ts";
 import { ConfigError, type ResolvedConfig } from "./config/validate.ts";
 import { type CostReport, costCeilingViolation, costReport } from "./cost/index.ts";
-import { resolveImages } from "./images.ts";
+import { imagesFor, resolveImages } from "./images.ts";
 import { kubernetesVersionProblem } from "./platform/kubernetes-version.ts";
 
 export interface CreatorOutput {
@@ -113,7 +113,7 @@ export async function creatorPlatform(
         platform: config.platform,
         ingress: cluster.ingress,
         storage,
-        images,
+        images: imagesFor(creator.id, images, config.rollout),
         monitoring: config.monitoring.enabled,
         backups,
         sqldKeySeed: config.sqldKeySeed,

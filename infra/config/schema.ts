@@ -269,6 +269,20 @@ export const imagesSchema = z.strictObject({
   pullSecret: z.strictObject({ registry: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, "must be a registry host such as ghcr.io"), username: z.string().min(1) }).optional(),
 });
 
+/**
+ * An image upgrade under way (`npm run upgrade`, docs/runbooks/upgrade-in-waves.md):
+ * the creators listed run these images, every other creator keeps images.ghost and
+ * images.sqld. The command adds a wave's ids, runs `pulumi up` and checks the wave
+ * before the next; when every wave passed it moves the images into `images` and
+ * removes this key. Removing ids (or the key) is the rollback.
+ */
+export const rolloutSchema = z.strictObject({
+  ghost: z.string().min(1).optional(),
+  sqld: z.string().min(1).optional(),
+  /** Creator ids of this stack (validate.ts checks them against `creators`). */
+  creators: z.array(z.string()),
+});
+
 /** Keys under `creator-platform:` in a stack file. */
 export const stackConfigSchema = z.strictObject({
   cluster: clusterSchema,
@@ -278,6 +292,7 @@ export const stackConfigSchema = z.strictObject({
   plans: z.record(z.string().regex(DNS_LABEL, "plan names must be DNS-1123 labels"), planSchema).default({}),
   creators: z.array(creatorSchema),
   images: imagesSchema.default({}),
+  rollout: rolloutSchema.optional(),
   sleep: sleepSchema.default({ peakAwakeFraction: 0.35, wakeBurstFraction: 0.05 }),
   monitoring: monitoringSchema.default({ enabled: true, retentionDays: 7, storage: "10Gi" }),
   backups: backupsSchema.default({ region: "us-east-1", continuous: true }),
@@ -304,6 +319,7 @@ export type StackConfig = z.output<typeof stackConfigSchema>;
 export type Cluster = StackConfig["cluster"];
 export type Creator = z.output<typeof creatorSchema>;
 export type Plan = z.output<typeof planSchema>;
+export type Rollout = z.output<typeof rolloutSchema>;
 export type ContainerResources = z.output<typeof containerResources>;
 export type Platform = z.output<typeof platformSchema>;
 export type Storage = z.output<typeof storageSchema>;

@@ -133,6 +133,29 @@ function creatorProblems(raw: Record<string, unknown>, planNames: Set<string>): 
   return problems;
 }
 
+/** `rollout`: an image to move to, and ids that are creators of this stack, each once. */
+function rolloutProblems(raw: Record<string, unknown>): Problem[] {
+  if (!isRecord(raw.rollout)) return [];
+  const problems: Problem[] = [];
+  const { rollout } = raw;
+  if (rollout.ghost === undefined && rollout.sqld === undefined) {
+    problems.push({ path: "rollout", message: "names no image: set rollout.ghost, rollout.sqld or both (or remove rollout: no upgrade is under way)" });
+  }
+  if (!Array.isArray(rollout.creators)) return problems;
+  const creators = Array.isArray(raw.creators) ? raw.creators : [];
+  const known = new Set(creators.flatMap((c) => (isRecord(c) && typeof c.id === "string" ? [c.id] : [])));
+  const seen = new Map<string, number>();
+  rollout.creators.forEach((id, i) => {
+    if (typeof id !== "string") return;
+    const path = `rollout.creators[${i}]`;
+    const first = seen.get(id);
+    if (first !== undefined) problems.push({ path, message: `"${id}" is listed twice: already rollout.creators[${first}]` });
+    else if (!known.has(id)) problems.push({ path, message: `"${id}" is not a creator of this stack: list only ids from creators (a typo would leave that creator on the old image)` });
+    seen.set(id, first ?? i);
+  });
+  return problems;
+}
+
 function atLeast(problems: Problem[], path: string, request: number, limit: number) {
   if (limit < request) problems.push({ path, message: "limit is below the request" });
 }
@@ -207,7 +230,7 @@ export function validateStackConfig(raw: Record<string, unknown>, source: string
   const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
   const stackPlans = isRecord(raw.plans) ? Object.keys(raw.plans) : [];
   const planNames = new Set([...Object.keys(BUILT_IN_PLANS), ...stackPlans]);
-  const problems = [...(parsed.success ? [] : schemaProblems(parsed.error)), ...creatorProblems(raw, planNames)];
+  const problems = [...(parsed.success ? [] : schemaProblems(parsed.error)), ...creatorProblems(raw, planNames), ...rolloutProblems(raw)];
   if (parsed.success) {
     problems.push(...planProblems(parsed.data.plans), ...clusterProblems(parsed.data));
   }

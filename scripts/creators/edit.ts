@@ -20,19 +20,24 @@ export interface NewCreator {
   domains: string[];
 }
 
-const CREATORS = `${PROJECT}:creators`;
-
-function parse(text: string): Document {
+/** A stack file's text as a yaml Document (comments and layout kept); invalid YAML throws. */
+export function parseStackText(text: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new Error(`not valid YAML: ${doc.errors[0]?.message ?? ""}`);
   return doc;
 }
+const parse = parseStackText;
 
-/** The creators key as the file writes it (a bare `creators` is the project's too), and its list. */
-function creatorsList(doc: Document): { key: string; seq: YAMLSeq | undefined } {
+/** The project key `name` under `config:` as the file writes it (a bare `name` is the project's too); namespaced when absent. */
+export function projectKeyOf(doc: Document, name: string): string {
   const config = doc.get("config", true);
   const written = isMap(config) ? config.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : "")) : [];
-  const key = written.find((k) => k === CREATORS || k === "creators") ?? CREATORS;
+  return written.find((k) => k === `${PROJECT}:${name}` || k === name) ?? `${PROJECT}:${name}`;
+}
+
+/** The creators key as the file writes it, and its list. */
+function creatorsList(doc: Document): { key: string; seq: YAMLSeq | undefined } {
+  const key = projectKeyOf(doc, "creators");
   const node = doc.getIn(["config", key], true);
   if (node !== undefined && node !== null && !isSeq(node)) throw new Error(`config.${key} is not a list`);
   return { key, seq: node ?? undefined };
@@ -52,7 +57,7 @@ function flowText(node: YAMLMap, padded: boolean): string {
 }
 
 /** The spliced text when it means what the Document API's edit means; otherwise the Document API's own text. */
-function settled(spliced: string | undefined, doc: Document): string {
+export function settled(spliced: string | undefined, doc: Document): string {
   if (spliced !== undefined && isDeepStrictEqual(parse(spliced).toJS(), doc.toJS())) return spliced;
   return doc.toString({ lineWidth: 0 });
 }
