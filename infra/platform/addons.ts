@@ -28,6 +28,8 @@ import type { KubeObject } from "../render/objects.ts";
 import { resolveImages } from "../images.ts";
 import { sharedCacheObjects } from "./shared-cache.ts";
 import { sleepEngineObjects } from "./sleep-engine.ts";
+import { type SleepingPlans, type WakeSchedulerObject, wakeSchedulerObjects } from "./wake-scheduler.ts";
+import { durationMinutes } from "../config/schema.ts";
 
 export interface Requests {
   cpuMillis: number;
@@ -41,8 +43,8 @@ export interface AddonSpec {
   chart: { repo: string; name: string; version: string } | undefined;
   /** A plain manifest URL, for the one add-on without an official chart. */
   manifest?: string;
-  /** Objects the platform renders itself (the shared cache, the sleep engine). */
-  objects?: KubeObject[];
+  /** Objects the platform renders itself (the shared cache, the sleep engine and its wake scheduler). */
+  objects?: Array<KubeObject | WakeSchedulerObject>;
   /** The manifest creates its namespace itself: the program must not create it too (a 409 on the second create). */
   manifestCreatesNamespace?: boolean;
   /**
@@ -76,6 +78,16 @@ export function prometheusMemoryMiB(creators: number): number {
 /** Active creators whose plan sleeps: the sleep engine is installed when there is one. */
 export function sleepingCreators(config: Pick<ResolvedConfig, "creators" | "plans">): number {
   return config.creators.filter((c) => c.state === "active" && config.plans[c.plan]?.sleepAfter !== undefined).length;
+}
+
+/** The plans active creators sleep on, each with its `sleepAfter` in minutes. */
+export function sleepingPlans(config: Pick<ResolvedConfig, "creators" | "plans">): SleepingPlans {
+  const plans: Record<string, number> = {};
+  for (const creator of config.creators.filter((c) => c.state === "active")) {
+    const sleepAfter = config.plans[creator.plan]?.sleepAfter;
+    if (sleepAfter !== undefined) plans[creator.plan] = durationMinutes(sleepAfter);
+  }
+  return plans;
 }
 
 export function platformAddons(cluster: ResolvedConfig["cluster"], config: ResolvedConfig): AddonSpec[] {
@@ -227,13 +239,20 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
   });
   if (sleepingCreators(config) > 0) {
     const engine = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } };
+    // The wake scheduler (wake-scheduler.ts), in the ops namespace: a CronJob whose pod runs for
+    // seconds every few minutes. Its requests are counted as the add-on's all the time, as if it
+    // never stopped: the room must be there whenever a run starts.
+    const scheduler = { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } };
     addons.push({
       name: "sleep-engine",
       namespace: PLATFORM_NAMESPACES.sleep,
       chart: undefined,
-      objects: sleepEngineObjects({ image: images.sleep, resources: engine, storageClassName: config.storage.className }),
+      objects: [
+        ...sleepEngineObjects({ image: images.sleep, resources: engine, storageClassName: config.storage.className }),
+        ...wakeSchedulerObjects({ image: images.ghost, sleepingPlans: sleepingPlans(config), resources: scheduler }),
+      ],
       installed: true,
-      requests: { cpuMillis: 10, memoryMiB: 32, pods: 1 },
+      requests: { cpuMillis: 10 + 10, memoryMiB: 32 + 64, pods: 1 + 1 },
       values: {},
     });
   }

@@ -24,6 +24,7 @@ import { SLEEP_ENGINE_PORT } from "../contract/ports.ts";
 import { SHARED_CACHE, SLEEP_ENGINE } from "../contract/sleep.ts";
 import type { IDeployment, INetworkPolicy, IService, KubeObject } from "../render/objects.ts";
 import { containerSecurity, podSecurity } from "../render/security.ts";
+import { WAKE_SCHEDULER } from "./wake-scheduler.ts";
 
 const UID = 65532;
 const LABELS = { "app.kubernetes.io/name": SLEEP_ENGINE.name, "app.kubernetes.io/part-of": "creator-platform" };
@@ -101,10 +102,14 @@ export function sleepEngineObjects(input: SleepEngineInput): KubeObject[] {
     spec: {
       podSelector: { matchLabels: LABELS },
       policyTypes: ["Ingress"],
-      // Only the shared cache's wake gate; egress stays open for the Kubernetes API.
+      // Only the shared cache's wake gate and the wake scheduler (which wakes sites for their
+      // scheduled posts, wake-scheduler.ts); egress stays open for the Kubernetes API.
       ingress: [
         {
-          from: [{ namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: "cache" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": SHARED_CACHE.name } } }],
+          from: [
+            { namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: "cache" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": SHARED_CACHE.name } } },
+            { namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: "ops" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": WAKE_SCHEDULER.name } } },
+          ],
           ports: [{ protocol: "TCP", port: SLEEP_ENGINE_PORT }],
         },
       ],
