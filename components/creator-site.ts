@@ -10,7 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type CreatorInput, type CreatorSecret, creatorSecrets, opsTokenSecret, renderCreator } from "../infra/render/creator.ts";
+import { type CreatorInput, type CreatorSecret, RETAINED_KINDS, creatorSecrets, opsTokenSecret, renderCreator } from "../infra/render/creator.ts";
 import type { KubeObject } from "../infra/render/objects.ts";
 import { dockerConfigJson } from "../infra/images.ts";
 import { CREATOR_SITE_TYPE } from "../infra/contract/names.ts";
@@ -56,8 +56,6 @@ const REGISTRARS: Record<string, Registrar> = {
   "traefik.io/v1alpha1/Middleware": k8s.apiextensions.CustomResource as unknown as Registrar,
 };
 
-/** Kinds that hold the creator's data: deleting the component (retiring a creator) leaves them in the cluster. */
-const RETAINED = new Set(["Namespace", "PersistentVolumeClaim"]);
 /**
  * A creator's volume keeps the size it was created with. The API server refuses
  * to shrink a claim ("field can not be less than previous value") and to grow
@@ -156,7 +154,7 @@ export class CreatorSite extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn,
-        retainOnDelete: RETAINED.has(object.kind),
+        retainOnDelete: RETAINED_KINDS.has(object.kind),
         ignoreChanges: IGNORED_CHANGES[object.kind],
         customTimeouts: object.kind === "Deployment" ? { create: "15m", update: "15m" } : undefined,
       },

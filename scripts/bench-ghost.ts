@@ -12,7 +12,7 @@
  * RSS is of the Ghost process (/proc/<pid>/status), in MiB.
  */
 import { Command } from "commander";
-import Table from "cli-table3";
+import { table as plainTable } from "./table.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -249,9 +249,8 @@ async function main(): Promise<void> {
   }
   const f0 = (n: number) => n.toFixed(0);
   const f2 = (n: number) => n.toFixed(2);
-  const table = new Table({
-    head: ["variant", "cold s", "cold RSS/HWM", "idle RSS", `after ${requests} req RSS/HWM`, "req/s", "warm s (median/max)", "warm idle RSS"],
-  });
+  // The project's table: no colour codes, which would end up in a file the output is piped to.
+  const table = plainTable(["variant", "cold s", "cold RSS/HWM", "idle RSS", `after ${requests} req RSS/HWM`, "req/s", "warm s (median/max)", "warm idle RSS"]);
   for (const r of rows) {
     if (r.error) {
       table.push([r.variant, { colSpan: 7, content: `FAILED: ${r.error}` }]);

@@ -9,6 +9,7 @@ import "./closed-pipe.ts";
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Command } from "commander";
+import { exitWithError, usageErrors } from "./cli-output.ts";
 import { table } from "./table.ts";
 
 export interface BenchSection {
@@ -38,7 +39,8 @@ function print(section: BenchSection): void {
 const program = new Command("bench")
   .description(`Benchmarks: ${available.join(", ")}. Each prints a table; targets are named in its notes.`)
   .option("--only <names>", "comma-separated benchmarks to run")
-  .option("--json", "print every section as JSON")
+  .option("--json", "print every section as one JSON document")
+  .showHelpAfterError()
   .action(async (options: { only?: string; json?: boolean }) => {
     const wanted = options.only ? options.only.split(",").map((s) => s.trim()) : available;
     const unknown = wanted.filter((name) => !available.includes(name));
@@ -53,4 +55,9 @@ const program = new Command("bench")
     if (options.json) process.stdout.write(`${JSON.stringify(sections, null, 2)}\n`);
   });
 
-await program.parseAsync();
+usageErrors(program);
+try {
+  await program.parseAsync();
+} catch (error) {
+  exitWithError(`the benchmark failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+}

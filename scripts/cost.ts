@@ -11,6 +11,7 @@
 import { calendarDate } from "./cli-options.ts";
 import "./closed-pipe.ts";
 import { Command, Option } from "commander";
+import { exitWithError, usageErrors } from "./cli-output.ts";
 import { loadStackFile } from "../infra/config/stack-file.ts";
 import { ConfigError, type ResolvedConfig } from "../infra/config/validate.ts";
 import { type CostDiff, costDiff } from "../infra/cost/diff.ts";
@@ -31,8 +32,7 @@ interface Options {
 
 function fail(error: unknown, what: string): never {
   if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${what}: ${error.message}\n`);
-  process.exit(1);
+  exitWithError(`${what}: ${error.message}`, 1, { file: error.source, problems: error.problems });
 }
 
 function report(config: ResolvedConfig, source: string, asOf: string | undefined, what: string): CostReport {
@@ -58,8 +58,6 @@ const program = new Command("cost")
     new Option("--as-of <date>", "use the newest prices dated on or before this day (default: the newest)").argParser(calendarDate("--as-of")),
   )
   .showHelpAfterError()
-  // Every argument error (unknown option, bad choice, missing stack) exits 2; --help exits 0.
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action((options: Options) => {
     const path = resolveStackFile(program, options);
     let stack: string;
@@ -93,4 +91,10 @@ const program = new Command("cost")
     }
   });
 
-await program.parseAsync();
+usageErrors(program);
+try {
+  await program.parseAsync();
+} catch (error) {
+  // Anything unforeseen: its message, never a stack trace.
+  exitWithError(`the cost report failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+}

@@ -13,6 +13,7 @@
  */
 import "./closed-pipe.ts";
 import { Command, CommanderError, Option } from "commander";
+import { jsonRequested, printJson } from "./cli-output.ts";
 import { ConfigError } from "../infra/config/validate.ts";
 import { type Change, type ChangeResult, STATE_OF, type StateAction, UnknownCreatorError, changeStack } from "./creators/change.ts";
 import { listCreators, renderList } from "./creators/list.ts";
@@ -29,10 +30,8 @@ const KEEPS_DATA =
   "No subcommand deletes a creator or its data: retire keeps the entry (state retired) and the namespace and volume. " +
   "Purging a retired creator's data is a runbook (docs/runbooks/purge-a-retired-creator.md: a final backup, then the explicit delete).";
 
-// Known before parsing, so that even an argument error is answered in JSON.
-const json = process.argv.slice(2).includes("--json");
-
-const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const json = jsonRequested();
+const print = printJson;
 
 const program = new Command("creators")
   .description(`Add a creator to a stack file, suspend, resume or retire one, or list them. ${KEEPS_DATA}`)
@@ -42,10 +41,9 @@ const program = new Command("creators")
       "Exit codes: 0 done, 1 refused (the report is printed, the file is unchanged), 2 bad arguments.",
   )
   .option("--json", "answer with one JSON document, errors included (also taken after a subcommand)")
-  // Every commander error is thrown to the handler at the end (exit 2); under --json it prints nothing itself.
+  // Every commander error is thrown to the handler at the end (exit 2); commander says why on stderr.
   .exitOverride()
-  .showHelpAfterError()
-  .configureOutput(json ? { writeErr: () => {}, outputError: () => {} } : {});
+  .showHelpAfterError();
 
 function stackCommand(name: string, description: string): Command {
   return program
@@ -107,9 +105,11 @@ stackCommand("list", "List the stack's creators: id, plan, state, domains and mo
 
 /** The exit code for what stopped the command, said on stderr, or as {"error": …} on stdout under --json. */
 function failure(error: unknown): number {
+  // The shape every command's --json error has (scripts/cli-output.ts), with the kind of failure.
   const say = (kind: string, message: string, extra: Record<string, unknown> = {}) => {
-    if (json) print({ error: { kind, message, ...extra } });
-    else if (kind !== "usage") process.stderr.write(`${message}\n`);
+    if (json) print({ error: { message, exitCode: kind === "usage" ? 2 : 1, kind, ...extra } });
+    // Human messages go to stderr, under --json too; commander has written its own usage errors.
+    if (kind !== "usage") process.stderr.write(`${message}\n`);
   };
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0; // --help
@@ -117,7 +117,7 @@ function failure(error: unknown): number {
     if (error.code === "commander.help") message = `give a subcommand: ${SUBCOMMANDS.join(", ")} (--help says more)`;
     if (error.code === "commander.unknownCommand") {
       message += `. ${KEEPS_DATA}`;
-      if (!json) process.stderr.write(`${KEEPS_DATA}\n`);
+      process.stderr.write(`${KEEPS_DATA}\n`);
     }
     say("usage", message);
     return 2;

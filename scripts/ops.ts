@@ -3,6 +3,7 @@
 import "./closed-pipe.ts";
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE, InputError, UsageError } from "./ops/cli-common.ts";
+import { jsonRequested, printJson, reportError } from "./cli-output.ts";
 import { RefusedSqlError } from "./ops/read-only-sql.ts";
 import { StackFileError } from "./ops/stack-entries.ts";
 import { StoreError } from "./ops/object-store.ts";
@@ -23,18 +24,16 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
-    // Help and version exit 0; every other commander error is a usage error.
+    // Help and version exit 0; every other commander error is a usage error (commander said why on stderr).
     process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (e.exitCode !== 0 && jsonRequested()) printJson({ error: { message: e.message.replace(/^error: /, ""), exitCode: EXIT_USAGE } });
   } else if (e instanceof UsageError || e instanceof RefusedSqlError || e instanceof StackFileError) {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exitCode = EXIT_USAGE;
+    reportError(`error: ${e.message}`, EXIT_USAGE);
   } else if (e instanceof StoreError || e instanceof InputError) {
     // The backup store could not be used: nothing was replaced.
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exitCode = 1;
+    reportError(`error: ${e.message}`, 1);
   } else {
     // Unexpected: the message, not a stack trace (OPS_DEBUG=1 shows it).
-    process.stderr.write(`error: ${e instanceof Error ? (process.env.OPS_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}\n`);
-    process.exitCode = 1;
+    reportError(`error: ${e instanceof Error ? (process.env.OPS_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`, 1);
   }
 }

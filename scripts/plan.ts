@@ -13,6 +13,7 @@
  */
 import "./closed-pipe.ts";
 import { Command, Option } from "commander";
+import { exitWithError, shellQuoted, usageErrors } from "./cli-output.ts";
 import { writableDirectory } from "./cli-options.ts";
 import { loadStackFile } from "../infra/config/stack-file.ts";
 import { ConfigError, type ResolvedConfig } from "../infra/config/validate.ts";
@@ -20,7 +21,7 @@ import { type PlanResult, refusalMessage, runPlan } from "../infra/offline/offli
 import { BaseArgumentError, type BaseStackFile, baseStackFile } from "./base-ref.ts";
 import { type DiffContext, renderDiff, renderDiffMarkdown } from "./plan/diff-output.ts";
 import { type ObjectDiff, diffJson, diffSummary, objectDiff } from "./plan/object-diff.ts";
-import { printPlan, quoted, stackArgs, writeManifests } from "./plan/output.ts";
+import { printPlan, stackArgs, writeManifests } from "./plan/output.ts";
 import { BasePlanError, type PlannedVersion, planInChild, plannedObjects } from "./plan/planned-objects.ts";
 import { resolveStackFile } from "./stack-option.ts";
 import { withProgress } from "./progress.ts";
@@ -35,14 +36,6 @@ interface Options {
   all?: boolean;
 }
 
-// Known before the arguments are parsed, so that a usage error is JSON too.
-const json = process.argv.slice(2).includes("--json");
-
-function fail(message: string, exitCode: 1 | 2, details: Record<string, unknown> = {}): never {
-  process.stderr.write(`${message}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { message, exitCode, ...details } }, null, 2)}\n`);
-  process.exit(exitCode);
-}
 
 const sites = (config: ResolvedConfig): number => config.creators.filter((c) => c.state !== "retired").length;
 
@@ -52,7 +45,7 @@ function loadConfig(file: string, baseLabel?: string): ResolvedConfig {
     return loadStackFile(file).config;
   } catch (error) {
     const message = error instanceof ConfigError && baseLabel ? `base: ${new ConfigError(baseLabel, error.problems).message}` : (refusalMessage(error) ?? String(error));
-    fail(`${message}\nNothing was planned or written.`, 1);
+    exitWithError(`${message}\nNothing was planned or written.`, 1);
   }
 }
 
@@ -86,12 +79,6 @@ const program = new Command("plan")
   .addOption(new Option("-f, --format <format>", "output format; markdown is the --base diff as a pull-request comment").choices(["table", "markdown"]).default("table"))
   .option("--all", "list every creator and every changed object, however many")
   .showHelpAfterError()
-  // Every argument error (unknown option, bad value, missing stack) exits 2; --help exits 0.
-  .exitOverride((error) => {
-    if (error.exitCode === 0) process.exit(0);
-    if (json) process.stdout.write(`${JSON.stringify({ error: { message: error.message.replace(/^error: /, ""), exitCode: 2 } }, null, 2)}\n`);
-    process.exit(2);
-  })
   .action(async (options: Options) => {
     const stackFile = resolveStackFile(program, options);
     if (options.format === "markdown" && !options.base) program.error("--format markdown shows the difference: give --base <file or git ref>", { exitCode: 2 });
@@ -100,7 +87,7 @@ const program = new Command("plan")
       base = options.base ? baseStackFile(options.base, stackFile) : undefined;
     } catch (error) {
       if (error instanceof BaseArgumentError) program.error(error.message, { exitCode: 2 });
-      fail(`--base: ${String(error)}`, 1);
+      exitWithError(`--base: ${String(error)}`, 1);
     }
     process.on("exit", () => base?.remove());
     const config = loadConfig(stackFile);
@@ -111,12 +98,12 @@ const program = new Command("plan")
     } catch (error) {
       const what = error instanceof BasePlanError ? `base: ${base?.label ?? ""}: ` : "";
       const refusal = refusalMessage(error) ?? (error instanceof Error ? error.message : String(error));
-      fail(`${what}${refusal}\nNothing was planned or written.`, 1);
+      exitWithError(`${what}${refusal}\nNothing was planned or written.`, 1);
     }
     const { head } = planned;
     if (head.violations.length > 0) {
       const message = `The plan breaks the platform's guardrails:\n${head.violations.map((v) => `  - ${v}`).join("\n")}\nNothing was written.`;
-      fail(message, 1, { violations: head.violations });
+      exitWithError(message, 1, { violations: head.violations });
     }
     let diff: ObjectDiff | undefined;
     let context: DiffContext | undefined;
@@ -132,16 +119,17 @@ const program = new Command("plan")
       const compared = diff && base ? { base: base.label, summary: diffSummary(diff), diff: diffJson(diff) } : {};
       process.stdout.write(`${JSON.stringify({ stack, creators, resources, outputs, notCovered, violations, written, ...compared }, null, 2)}\n`);
     } else if (options.format === "markdown" && diff && context) {
-      process.stdout.write(renderDiffMarkdown(head.stack, diff, context, `npm run plan -- ${which} --base ${quoted(options.base ?? "")} --all`));
+      process.stdout.write(renderDiffMarkdown(head.stack, diff, context, `npm run plan -- ${which} --base ${shellQuoted(options.base ?? "")} --all`));
     } else {
       printPlan(head, written, { all: options.all, costArgs: which });
       if (diff && context) process.stdout.write(`\n${renderDiff(diff, context, options.all)}`);
     }
   });
 
+usageErrors(program);
 try {
   await program.parseAsync();
 } catch (error) {
   // Anything unforeseen: its message, never a stack trace.
-  fail(`the plan failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+  exitWithError(`the plan failed: ${error instanceof Error ? error.message : String(error)}`, 1);
 }

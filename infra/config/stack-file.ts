@@ -10,6 +10,7 @@ import { type Document, LineCounter, isScalar, parseDocument, visit } from "yaml
 import { SECRET_KEYS } from "../contract/names.ts";
 import { decodeConfigValue, pulumiConfigValue } from "./config-values.ts";
 import { ConfigError, type Problem, type ResolvedConfig, validateStackConfig, withLines } from "./validate.ts";
+import { regionProblems, shippedPriceTable } from "../cost/prices.ts";
 
 export const PROJECT = "creator-platform";
 export const STACKS_DIR = resolve(import.meta.dirname, "../../stacks");
@@ -251,7 +252,7 @@ export function crossStackProblems(path: string, config: ResolvedConfig, locate?
 export function loadStackFile(path: string): { stack: string; config: ResolvedConfig; file: StackFile } {
   const file = readStackFile(path);
   const config = validateStackConfig(projectKeys(file.config), path, file.locate);
-  const clashes = crossStackProblems(path, config, file.locate);
+  const clashes = [...crossStackProblems(path, config, file.locate), ...withLines(regionProblems(config.cluster, shippedPriceTable()), file.locate)];
   if (clashes.length > 0) throw new ConfigError(path, clashes);
   return { stack: file.stack, config, file };
 }

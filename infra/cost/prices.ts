@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError, formatPath } from "../config/validate.ts";
+import { ConfigError, type Problem, formatPath } from "../config/validate.ts";
 
 export const PRICES_FILE = resolve(import.meta.dirname, "prices.yaml");
 
@@ -33,12 +33,30 @@ export const priceEntrySchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
-export const priceTableSchema = z.strictObject({ entries: z.array(priceEntrySchema).min(1) });
+/** The regions a provider's prices are quoted for: a stack elsewhere has no known price. */
+const regionList = z.strictObject({ codes: z.array(z.string().min(2)).min(1), date: isoDate, source: z.string().min(5, "every region list needs its source") });
+
+export const priceTableSchema = z.strictObject({
+  entries: z.array(priceEntrySchema).min(1),
+  regions: z.strictObject({ civo: regionList, linode: regionList }).partial().optional(),
+});
 
 export type PriceEntry = z.output<typeof priceEntrySchema>;
 export type PriceTable = z.output<typeof priceTableSchema>;
 export type PricedProvider = PriceEntry["provider"];
 export type NodePrice = Extract<PriceEntry, { kind: "node" }>;
+
+/** The region problem of a cluster the table has no prices for (none when the table lists no regions for its provider). */
+export function regionProblems(cluster: { provider: string; region?: string }, table: PriceTable): Problem[] {
+  const regions = cluster.provider === "civo" || cluster.provider === "linode" ? table.regions?.[cluster.provider] : undefined;
+  if (!regions || cluster.region === undefined || regions.codes.includes(cluster.region)) return [];
+  return [
+    {
+      path: "cluster.region",
+      message: `"${cluster.region}" is not a ${cluster.provider} region the price table knows (${regions.codes.join(", ")}; ${regions.source}): its prices are unknown. Choose one of those, or add the region to infra/cost/prices.yaml with its source`,
+    },
+  ];
+}
 
 export function parsePriceTable(raw: unknown, source: string): PriceTable {
   const parsed = priceTableSchema.safeParse(raw);

@@ -301,9 +301,17 @@ export const alwaysAwake = (config: ResolvedConfig): ResolvedConfig => ({
   plans: Object.fromEntries(Object.entries(config.plans).map(([name, { sleepAfter: _, ...plan }]) => [name, plan])),
 });
 
+/** The same node sizes with the counts the packing gives: a comparison must not fail on the stack's own bounds. */
+function unbounded(config: ResolvedConfig): ResolvedConfig {
+  if (config.cluster.provider === "existing") return config;
+  const pools = config.cluster.nodePools.map(({ count: _count, autoscaler: _autoscaler, ...pool }) => pool);
+  return { ...config, cluster: { ...config.cluster, nodePools: pools } as ResolvedConfig["cluster"] };
+}
+
 function sleepReport(config: ResolvedConfig, s: Scenario, report: CostReport, options: CostReportOptions): SleepReport {
   const single = { ...options, compareSizes: false };
-  const awake = costReport(alwaysAwake(config), single);
+  // Always awake on the same node sizes, however many nodes that takes (fixed counts could not hold them).
+  const awake = costReport(alwaysAwake(unbounded(config)), single);
   const bare = costReport(config, { ...single, headroom: false });
   return {
     peakAwakeFraction: config.sleep.peakAwakeFraction,

@@ -3,9 +3,9 @@
  * place (creators, kube-system, add-ons) and the DaemonSets on every node.
  * The report and the cheapest-size search both size pools through it.
  */
-import type { ResolvedConfig } from "../config/validate.ts";
+import { ConfigError, type ResolvedConfig } from "../config/validate.ts";
 import { addonWorkloads } from "./addon-requests.ts";
-import { type PriceTable, ProviderPrices } from "./prices.ts";
+import { type PriceTable, ProviderPrices, regionProblems } from "./prices.ts";
 import { PROVIDERS, type ProviderModel, type Resources, type SystemWorkload } from "./providers.ts";
 import { type PoolInput, type SizedPool, sizePools } from "./sizing.ts";
 import { type CreatorWorkload, type SleepingPool, creatorWorkloads, sleepingPools } from "./workloads.ts";
@@ -31,6 +31,8 @@ export interface Scenario {
 /** `headroom: false` prices the sleeping plans without the burst room and the spare node (to say what they cost). */
 export function scenario(config: ResolvedConfig, cluster: PricedCluster, table: PriceTable, asOf: string | undefined, source: string, headroom = true): Scenario {
   const model = PROVIDERS[cluster.provider];
+  const unknownRegion = regionProblems(cluster, table);
+  if (unknownRegion.length > 0) throw new ConfigError(source, unknownRegion);
   const block = config.storage.type === "block";
   const sleeping = sleepingPools(config.creators, config.plans, headroom ? config.sleep : { ...config.sleep, wakeBurstFraction: 0 }, block);
   const creators = creatorWorkloads(config.creators, config.plans, block, sleeping);

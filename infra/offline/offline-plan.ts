@@ -55,12 +55,24 @@ function redact(value: unknown): unknown {
   return REDACTED;
 }
 
-/** The Kubernetes objects in a plan, secrets redacted: what `--out` writes. */
+const isManifest = (o: unknown): o is Record<string, unknown> =>
+  typeof o === "object" && o !== null && typeof (o as { apiVersion?: unknown }).apiVersion === "string" && typeof (o as { kind?: unknown }).kind === "string";
+
+/**
+ * The Kubernetes objects in a plan, secrets redacted: what `--out` writes. A
+ * ConfigGroup of objects the platform renders itself (`objs`: the shared cache,
+ * the sleep engine) is known offline, so its objects are listed too.
+ */
 export function kubeManifests(registrations: Registration[]): KubeManifest[] {
   return registrations
-    .filter((r) => r.type.startsWith("kubernetes:") && typeof r.inputs.apiVersion === "string" && typeof r.inputs.kind === "string")
-    .map((r) => mapSecrets(r.inputs, redact) as KubeManifest);
+    .filter((r) => r.type.startsWith("kubernetes:"))
+    .flatMap((r) => (r.type === "kubernetes:yaml/v2:ConfigGroup" && Array.isArray(r.inputs.objs) ? (r.inputs.objs as unknown[]) : [r.inputs]))
+    .filter(isManifest)
+    .map((o) => mapSecrets(o, redact) as KubeManifest);
 }
+
+/** A ConfigGroup of remote manifests (`files`), which only the provider expands at deploy time. */
+const isRemoteGroup = (r: Registration): boolean => r.type === "kubernetes:yaml/v2:ConfigGroup" && r.inputs.files !== undefined;
 
 function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -91,7 +103,7 @@ const assetText = async (asset: unknown): Promise<string> => String((await (asse
 export async function remoteInstalls(registrations: Registration[]): Promise<RemoteInstall[]> {
   const installs = registrations.map(async (r): Promise<RemoteInstall[]> => {
     const inputs = r.inputs as Record<string, unknown>;
-    if (r.type === "kubernetes:yaml/v2:ConfigGroup") return [{ release: r.name, files: inputs.files }];
+    if (isRemoteGroup(r)) return [{ release: r.name, files: inputs.files }];
     if (r.type !== "kubernetes:helm.sh/v4:Chart") return [];
     const yamlFiles = Array.isArray(inputs.valueYamlFiles) ? await Promise.all(inputs.valueYamlFiles.map(assetText)) : [];
     return [
@@ -118,7 +130,7 @@ function clusterLimitations(outputs: Record<string, unknown>): string[] {
 /** Objects the Kubernetes provider expands at deploy time: the mock runtime registers only the component. */
 function remoteComponents(registrations: Registration[]): string[] {
   return registrations
-    .filter((r) => r.type === "kubernetes:helm.sh/v4:Chart" || r.type === "kubernetes:yaml/v2:ConfigGroup")
+    .filter((r) => r.type === "kubernetes:helm.sh/v4:Chart" || isRemoteGroup(r))
     .map((r) => {
       const chart = typeof r.inputs.chart === "string" ? ` ${r.inputs.chart}` : "";
       const version = typeof r.inputs.version === "string" ? ` ${r.inputs.version}` : "";

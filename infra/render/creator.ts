@@ -32,6 +32,9 @@ import { networkPolicies } from "./network-policies.ts";
 import type { IIngress, ILimitRange, IResourceQuota, ISecret, IService, ITraefikMiddleware, KubeObject } from "./objects.ts";
 import { type CreatorTls, creatorTls } from "./tls.ts";
 
+/** Kinds that hold a creator's data: retiring or removing the creator leaves them in the cluster (retainOnDelete). */
+export const RETAINED_KINDS: ReadonlySet<string> = new Set(["Namespace", "PersistentVolumeClaim"]);
+
 export interface CreatorInput {
   creator: Creator;
   plan: Plan;

@@ -1,6 +1,7 @@
 // `ops move`: move a creator between stacks (regions). Back up from the source,
 // restore into the target, verify, then move the creator's entry from one stack
 // file to the other, and print what must still be done by hand.
+import { rerunCommand } from "../cli-output.ts";
 import { Command, Option } from "commander";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { EXIT_FAILED, EXIT_OK, DEFAULT_STACKS_DIR, InputError, UsageError } from "./cli-common.ts";
@@ -109,8 +110,10 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
   // 2. Back up from the source.
   const backup = await backupCreators(source, store, { busyTimeoutMs: o.busyTimeout, concurrency: 1, key: readBackupKey(o.keyFile) });
   const manifest = backup.backedUp[0];
+  // What to do when a data step fails: nothing of the stack files changed, so the same command is the retry.
+  const retry = `To recover: fix the cause above, then run the same command again (it takes a new snapshot):\n  ${rerunCommand("ops")}\n`;
   if (!manifest) {
-    out.write(`move ${id}: backup failed: ${backup.failed[0]?.error ?? "unknown"}; nothing was changed\n`);
+    out.write(`move ${id}: backup failed: ${backup.failed[0]?.error ?? "unknown"}; nothing was changed\n${retry}`);
     return EXIT_FAILED;
   }
   // 3. Restore into the target, 4. verify what landed there.
@@ -121,7 +124,7 @@ export async function runMove(id: string, o: MoveOptions, out: NodeJS.WritableSt
     const diff = rowCountDifferences(manifest.tables, countRows(target));
     if (diff.length > 0) throw new Error(`row counts at the target differ: ${diff.join("; ")}`);
   } catch (e) {
-    out.write(`move ${id}: restore into ${target} failed: ${errorMessage(e)}; stack files unchanged (snapshot ${backup.snapshot} kept)\n`);
+    out.write(`move ${id}: restore into ${target} failed: ${errorMessage(e)}; stack files unchanged (snapshot ${backup.snapshot} kept)\n${retry}`);
     return EXIT_FAILED;
   }
   // 5. Only now the stack files.

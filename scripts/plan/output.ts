@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { CostReport } from "../../infra/cost/index.ts";
 import { headline, idList } from "../cost/format.ts";
 import { table } from "../table.ts";
+import { shellQuoted } from "../cli-output.ts";
 import { stringify } from "yaml";
 import { type KubeManifest, type PlanResult, kubeManifests, remoteInstalls } from "../../infra/offline/offline-plan.ts";
 
@@ -47,12 +48,10 @@ export async function writeManifests(plan: PlanResult, dir: string): Promise<str
 /** Past this many creators the table shows one row per plan and state (`--all` lists every creator). */
 export const CREATOR_ROWS = 50;
 
-/** An argument as a shell reads it back. */
-export const quoted = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 /** How another command finds the stack file the plan read: the way the plan was given it (a --config file need not be named Pulumi.<stack>.yaml). */
 export const stackArgs = (given: { config?: string }, plan: PlanResult): string =>
-  given.config ? `--config ${quoted(plan.file)}` : `--stack ${plan.stack}`;
+  given.config ? `--config ${shellQuoted(plan.file)}` : `--stack ${plan.stack}`;
 
 export interface PrintOptions {
   /** List every creator however many. */

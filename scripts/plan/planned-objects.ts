@@ -15,13 +15,8 @@ import { join, resolve } from "node:path";
 import { mapSecrets } from "../../infra/offline/mocks.ts";
 import { type PlanResult, REDACTED, creatorOf, kubeManifests, remoteInstalls } from "../../infra/offline/offline-plan.ts";
 import { type PlannedObject, objectKey } from "./object-diff.ts";
+import { RETAINED_KINDS } from "../../infra/render/creator.ts";
 
-/**
- * The kinds components/creator-site.ts registers with retainOnDelete (its
- * RETAINED): a creator's data outlives its site. The mock engine does not see
- * resource options, so the rule is restated here.
- */
-const RETAINED_KINDS = new Set(["Namespace", "PersistentVolumeClaim"]);
 
 export interface PlannedVersion {
   perCreator: PlanResult["perCreator"];
@@ -36,13 +31,17 @@ export async function plannedObjects(plan: PlanResult): Promise<PlannedVersion> 
   };
   const objects: PlannedObject[] = [];
   for (const r of plan.registrations) {
-    const [manifest] = kubeManifests([r]);
-    if (manifest) {
+    // One object, or the objects of a ConfigGroup the platform renders itself.
+    const manifests = kubeManifests([r]);
+    for (const manifest of manifests) {
       const { kind, metadata } = manifest;
       const mine = owner(r.name);
+      // The mock engine does not see resource options: the kinds CreatorSite retains come from their one definition.
       const retainOnDelete = mine.creator !== undefined && RETAINED_KINDS.has(kind);
       objects.push({ key: objectKey(kind, metadata.namespace, metadata.name), ...mine, retainOnDelete, body: manifest });
-    } else if (r.custom && !r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:")) {
+    }
+    if (manifests.length > 0) continue;
+    if (r.custom && !r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:")) {
       // A cloud resource: its type's last part is its kind, its Pulumi name its name.
       objects.push({ key: objectKey(r.type.split(":").at(-1) ?? r.type, "", r.name), ...owner(r.name), body: mapSecrets(r.inputs, () => REDACTED) });
     }

@@ -80,21 +80,33 @@ export async function liveCreatorObjects(cp: ControlPlane): Promise<Map<string, 
 export const isCreatorObject = (o: KubeObject): boolean =>
   (o.kind === "Namespace" ? o.metadata.name : (o.metadata.namespace ?? "")).startsWith(CREATOR_NAMESPACE_PREFIX);
 
-/** The API path of one object, for the kinds the program registers outside creator namespaces. */
+/** Plural resource names of the kinds the program registers, by kind (the API's REST paths). */
+const RESOURCES: Record<string, string> = {
+  Namespace: "namespaces",
+  PriorityClass: "priorityclasses",
+  ClusterRole: "clusterroles",
+  ClusterRoleBinding: "clusterrolebindings",
+  Secret: "secrets",
+  ServiceAccount: "serviceaccounts",
+  ConfigMap: "configmaps",
+  Service: "services",
+  PersistentVolumeClaim: "persistentvolumeclaims",
+  Role: "roles",
+  RoleBinding: "rolebindings",
+  Deployment: "deployments",
+  CronJob: "cronjobs",
+  HorizontalPodAutoscaler: "horizontalpodautoscalers",
+  PodDisruptionBudget: "poddisruptionbudgets",
+  NetworkPolicy: "networkpolicies",
+};
+
+/** The API path of one object of a kind the program registers. */
 export function objectPath(o: KubeObject): string {
-  const cluster: Record<string, string> = { Namespace: "/api/v1/namespaces", PriorityClass: "/apis/scheduling.k8s.io/v1/priorityclasses" };
-  const namespaced: Record<string, [string, string]> = {
-    Secret: ["/api/v1", "secrets"],
-    ServiceAccount: ["/api/v1", "serviceaccounts"],
-    Role: ["/apis/rbac.authorization.k8s.io/v1", "roles"],
-    RoleBinding: ["/apis/rbac.authorization.k8s.io/v1", "rolebindings"],
-  };
+  const resource = RESOURCES[o.kind];
+  if (!resource) throw new Error(`objectPath: no path for ${keyOf(o)} (add its kind)`);
+  const group = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   const ns = o.metadata.namespace;
-  const inNamespace = ns ? namespaced[o.kind] : undefined;
-  if (inNamespace) return `${inNamespace[0]}/namespaces/${ns}/${inNamespace[1]}/${o.metadata.name}`;
-  const base = cluster[o.kind];
-  if (!base || ns) throw new Error(`objectPath: no path for ${keyOf(o)} (add its kind)`);
-  return `${base}/${o.metadata.name}`;
+  return ns ? `${group}/namespaces/${ns}/${resource}/${o.metadata.name}` : `${group}/${resource}/${o.metadata.name}`;
 }
 
 export const creatorOfKey = (key: string): string => {

@@ -38,9 +38,9 @@ describe("stack configuration under pulumi up", () => {
       "creator-platform:smtpPassword": "20261127",
       "creator-platform:cloudflareApiToken": "true",
     };
-    // What the CLI passes: strings only.
-    expect(asCliHandsIt["creator-platform:smtpPassword"]).toBe("20261127");
-    expect(asCliHandsIt["creator-platform:maxMonthlyCostPerCreator"]).toBe("3.9");
+    // What the CLI passes: strings only, objects as JSON text.
+    for (const value of Object.values(asCliHandsIt)) expect(typeof value).toBe("string");
+    expect(JSON.parse(asCliHandsIt["creator-platform:cluster"]!)).toEqual({ provider: "existing", ingress: { namespace: "traefik" } });
 
     await pulumi.runtime.setMocks({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }, "creator-platform", "t", true);
     pulumi.runtime.setAllConfig(asCliHandsIt, ["creator-platform:smtpPassword", "creator-platform:cloudflareApiToken", "creator-platform:sqldKeySeed"]);

@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import { BUILT_IN_PLANS } from "../../infra/config/plans.ts";
 import { describe, expect, it } from "vitest";
 import { loadStackFile, STACKS_DIR } from "../../infra/config/stack-file.ts";
 import { ConfigError, type Problem, validateStackConfig } from "../../infra/config/validate.ts";
@@ -124,22 +125,25 @@ describe("an invalid configuration", () => {
     expect(problems[0]).toEqual({ path: "creators[0].id", message: expect.stringMatching(/at most 55/) });
   });
 
-  it("checks plans: limits at least requests, a heap that fits the limit, cache bounds", () => {
+  it("takes an idle time the sleep engine takes: whole minutes or hours, from 1m to 24h", () => {
+    const plan = (sleepAfter: string) => ({ ...BUILT_IN_PLANS.starter, sleepAfter });
+    for (const bad of ["0m", "10", "90s", "1d", "25h"]) {
+      expect(paths(problemsOf(rawConfig({ plans: { nap: plan(bad) }, creators: [{ id: "a", plan: "nap" }] }))), bad).toEqual(["plans.nap.sleepAfter"]);
+    }
+    for (const good of ["1m", "10m", "24h"]) {
+      expect(validateStackConfig(rawConfig({ plans: { nap: plan(good) }, creators: [{ id: "a", plan: "nap" }] }), "test").plans.nap?.sleepAfter).toBe(good);
+    }
+  });
+
+  it("checks plans: limits at least requests, a heap that fits the limit", () => {
     const bad = {
       ghost: { requests: { cpu: "500m", memory: "200Mi" }, limits: { cpu: "100m", memory: "150Mi" }, heapMb: 128 },
       sqld: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "100m", memory: "48Mi" } },
       storage: "1Gi",
-      cache: {
-        enabled: true,
-        minReplicas: 4,
-        maxReplicas: 2,
-        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
-      },
     };
     const problems = problemsOf(rawConfig({ plans: { bad }, creators: [{ id: "a", plan: "bad" }] }));
     expect(paths(problems).sort()).toEqual(
       [
-        "plans.bad.cache.maxReplicas",
         "plans.bad.ghost.heapMb",
         "plans.bad.ghost.limits.cpu",
         "plans.bad.ghost.limits.memory",

@@ -3,9 +3,9 @@
  * built-in plans meet the issue's targets is reported by `npm run bench -- --only cost`.
  */
 import { describe, expect, it } from "vitest";
-import { costReport } from "../../infra/cost/report.ts";
 import { requestsForTarget } from "../../infra/cost/target.ts";
 import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
+import { FIXTURE_PRICES, fixtureCostReport } from "../support/prices.ts";
 
 /** The seed's creator: 0.25 CPU and 270 MiB (Ghost + sqld), 1 GiB volume. */
 const seed = {
@@ -16,7 +16,7 @@ const seed = {
 
 describe("the seed's requests on Civo (0.25 CPU, 270 MiB per creator, 500 creators)", () => {
   const config = generateResolvedConfig({ provider: "civo", creators: 500, plans: { seed }, mix: { seed: 1 } });
-  const report = costReport(config);
+  const report = fixtureCostReport(config);
 
   it("are CPU-bound and cost about $3 per creator, three times the target", () => {
     // A large node offers 3920m: (3920 − 10 node-exporter) / 250 = 15 creators per node by CPU
@@ -30,17 +30,17 @@ describe("the seed's requests on Civo (0.25 CPU, 270 MiB per creator, 500 creato
   });
 
   it("reach $1 only when scaled down to about a quarter: the largest scale that meets it, and the next that misses", () => {
-    const found = requestsForTarget(config, "seed", 1.0);
+    const found = requestsForTarget(config, "seed", 1.0, { prices: FIXTURE_PRICES });
     expect(found).toBeDefined();
     expect(found!.perCreatorUsd).toBeLessThanOrEqual(1.0);
     expect(found!.factor).toBeLessThan(0.5);
-    const next = requestsForTarget(config, "seed", found!.perCreatorUsd - 0.01);
+    const next = requestsForTarget(config, "seed", found!.perCreatorUsd - 0.01, { prices: FIXTURE_PRICES });
     expect(next === undefined || next.factor < found!.factor).toBe(true);
   });
 
   it("with the starter's CPU kept, memory alone must come down to reach $1", () => {
     const starter = generateResolvedConfig({ provider: "civo", creators: 500 });
-    const memoryOnly = requestsForTarget(starter, "starter", 1.0, { scale: "memory" });
+    const memoryOnly = requestsForTarget(starter, "starter", 1.0, { prices: FIXTURE_PRICES, scale: "memory" });
     expect(memoryOnly).toBeDefined();
     expect(memoryOnly!.ghost.cpuMillis).toBe(50);
     expect(memoryOnly!.perCreatorUsd).toBeLessThanOrEqual(1.0);

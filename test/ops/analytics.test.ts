@@ -143,30 +143,31 @@ describe("analytics over a directory of creator databases", () => {
     }
   });
 
-  test("the CLI refuses writes before anything runs, exit 2, files unchanged", () => {
+  test("the CLI refuses writes before anything runs, exit 2, files unchanged", async () => {
     const file = join(t.dir, "creator-0003.db");
     const before = sha256File(file);
     for (const sql of ["WITH x AS (SELECT 1) INSERT INTO tags (id) SELECT * FROM x", "PRAGMA writable_schema = 1", "ATTACH 'y.db' AS y", "SELECT 1; DELETE FROM posts"]) {
-      const r = ops(["analytics", "--dir", t.dir, "--sql", sql, "--json"]);
+      const r = await ops(["analytics", "--dir", t.dir, "--sql", sql, "--json"]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/refused/);
-      expect(r.stdout).toBe("");
+      // Under --json the refusal is the one document on stdout.
+      expect(JSON.parse(r.stdout)).toEqual({ error: { message: expect.stringMatching(/refused/), exitCode: 2 } });
     }
     expect(sha256File(file)).toBe(before);
   });
 
-  test("the CLI prints JSON and exits 1 when a creator fails", () => {
+  test("the CLI prints JSON and exits 1 when a creator fails", async () => {
     const d = tempDir("cli");
     try {
       generateCreatorDbs(d.dir, 2, { seed: 5 });
       writeFileSync(join(d.dir, "broken.db"), "not sqlite at all, just text".repeat(200));
-      const r = ops(["analytics", "--dir", d.dir, "--report", "content", "--json"]);
+      const r = await ops(["analytics", "--dir", d.dir, "--report", "content", "--json"]);
       expect(r.code).toBe(1);
       const out = JSON.parse(r.stdout) as Out;
       expect(out.failed.map((f) => f.creator)).toEqual(["broken"]);
       expect(out.rows).toHaveLength(2);
-      expect(ops(["analytics", "--dir", d.dir, "--report", "nope"]).code).toBe(2);
-      expect(ops(["analytics"]).stderr).toMatch(/exactly one of --dir/);
+      expect((await ops(["analytics", "--dir", d.dir, "--report", "nope"])).code).toBe(2);
+      expect((await ops(["analytics"])).stderr).toMatch(/exactly one of --dir/);
     } finally {
       d.cleanup();
     }
@@ -185,7 +186,7 @@ describe("analytics leaves its source directory as it was", () => {
       generateCreatorDbs(t.dir, 4, { seed: 77 });
       const before = listing(t.dir);
       const dirMtime = statSync(t.dir).mtimeMs;
-      const r = ops(["analytics", "--dir", t.dir, "--report", "overview", "--json"]);
+      const r = await ops(["analytics", "--dir", t.dir, "--report", "overview", "--json"]);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).rows).toHaveLength(4);
       expect(listing(t.dir)).toEqual(before);

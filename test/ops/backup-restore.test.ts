@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from "node:path";
 import Database from "libsql";
 import { generateCreatorDb, generateCreatorDbs, type GeneratedCounts } from "../../scripts/fixtures/ghost-db.ts";
-import { ROOT, ops, tempDirs } from "./helpers.ts";
+import { ROOT, ops, spawnOps, tempDirs } from "./helpers.ts";
 import { backupCreators } from "../../scripts/ops/backup.ts";
 import { creatorsInDir } from "../../scripts/ops/creators.ts";
 import { countRows, integrityCheck, parseManifest, sha256File } from "../../scripts/ops/manifest.ts";
@@ -25,13 +25,13 @@ const readOnlyCount = (path: string, sql: string): number => {
 };
 
 describe("backup and restore", () => {
-  test("every creator backed up with a manifest, restored with zero lost rows", async () => {
+  test("every creator backed up with a manifest, restored with zero lost rows (the restore as its own process: exit 0)", async () => {
     const src = temp("src");
-    const counts = generateCreatorDbs(src, 30, { seed: 11 });
+    const counts = generateCreatorDbs(src, 10, { seed: 11 });
     const store = new DirStore(temp("store"));
     const result = await backupCreators({ kind: "files", creators: creatorsInDir(src) }, store, { busyTimeoutMs: 1000, concurrency: 1 });
     expect(result.failed).toEqual([]);
-    expect(result.backedUp).toHaveLength(30);
+    expect(result.backedUp).toHaveLength(10);
     for (const m of result.backedUp) {
       const c = counts.get(m.creator) as GeneratedCounts;
       expect(m.tables).toEqual(c.rows);
@@ -40,9 +40,9 @@ describe("backup and restore", () => {
       expect(parseManifest(readFileSync(join(store.location, result.snapshot, `${m.creator}.manifest.json`), "utf8"), "m")).toEqual(m);
     }
     const dest = temp("dest");
-    const r = ops(["restore", "--from", store.location, "--all", "--dir", dest, "--json"]);
+    const r = spawnOps(["restore", "--from", store.location, "--all", "--dir", dest, "--json"]);
     expect(r.code).toBe(0);
-    expect((JSON.parse(r.stdout) as { restored: unknown[] }).restored).toHaveLength(30);
+    expect((JSON.parse(r.stdout) as { restored: unknown[] }).restored).toHaveLength(10);
     for (const [id, c] of counts) expect(countRows(join(dest, `${id}.db`))).toEqual(c.rows);
   });
 
@@ -58,10 +58,12 @@ describe("backup and restore", () => {
          db.exec("PRAGMA busy_timeout = 10000"); db.exec("CREATE TABLE writes (n INTEGER PRIMARY KEY, at TEXT)");
          const ins = db.prepare("INSERT INTO writes (n, at) VALUES (?, datetime('now'))");
          process.on("SIGTERM", () => { db.close(); process.exit(0); });
-         let n = 0; const tick = () => { for (let i = 0; i < 20; i++) ins.run(++n); if (n % 200 === 0) console.log(n); setImmediate(tick); }; tick();`,
+         let n = 0; const tick = () => { for (let i = 0; i < 10; i++) ins.run(++n); if (n % 200 === 0) console.log(n); setTimeout(tick, 5); }; tick();`,
       ], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
       // The writer stops between statements on SIGTERM: killed mid-write in rollback-journal
       // mode it would leave a hot journal, which a read-only connection cannot roll back.
+      // It pauses 5 ms after every 10 commits: without a pause, a rollback-journal writer
+      // starved every reader for seconds (close to the 10 s busy timeout).
       try {
         await new Promise<void>((resolve) => writer.stdout.on("data", (d: Buffer) => Number(d.toString().trim().split("\n").at(-1)) >= 400 && resolve()));
         const store = new DirStore(temp("live-store"));
@@ -101,21 +103,21 @@ describe("backup and restore", () => {
     const dir = temp("newer");
     generateCreatorDbs(dir, 2, { seed: 31 });
     const store = temp("newer-store");
-    expect(ops(["backup", "--dir", dir, "--to", store, "--json"]).code).toBe(0);
+    expect((await ops(["backup", "--dir", dir, "--to", store, "--json"])).code).toBe(0);
     const target = join(dir, "creator-0001.db");
     // Restoring an unchanged database is allowed and replaces it.
-    const first = ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir]);
+    const first = await ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const db = new Database(target);
     db.exec("INSERT INTO tags (id, name, slug, created_at) VALUES ('new', 'new', 'new-tag', '2026-12-01 00:00:00')");
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     db.close();
     const changed = sha256File(target);
-    const refused = ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir, "--json"]);
+    const refused = await ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir, "--json"]);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/after the snapshot/);
     expect(sha256File(target)).toBe(changed);
-    const forced = ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir, "--force", "--json"]);
+    const forced = await ops(["restore", "--from", store, "--creator", "creator-0001", "--dir", dir, "--force", "--json"]);
     expect(forced.code).toBe(0);
     const { restored } = JSON.parse(forced.stdout) as { restored: Array<{ replaced: string }> };
     const kept = restored[0]?.replaced as string;
@@ -140,7 +142,7 @@ describe("backup and restore", () => {
     const m = JSON.parse(readFileSync(mpath, "utf8")) as { tables: Record<string, number> };
     m.tables.members = (m.tables.members as number) + 1;
     writeFileSync(mpath, JSON.stringify(m));
-    const r = ops(["restore", "--from", store.location, "--all", "--dir", dest, "--json"]);
+    const r = await ops(["restore", "--from", store.location, "--all", "--dir", dest, "--json"]);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { failed: Array<{ creator: string; error: string }> };
     expect(out.failed.find((f) => f.creator === "creator-0001")?.error).toMatch(/checksum mismatch/);
@@ -155,24 +157,24 @@ describe("backup and restore", () => {
     mkdirSync(stacks);
     writeFileSync(join(stacks, "Pulumi.ep.yaml"), `config:\n  creator-platform:creators:\n${[...counts.keys()].map((id) => `    - { id: ${id}, plan: a }`).join("\n")}\n`);
     const store = temp("ep-store");
-    const b = ops(["backup", "--stack", "ep", "--stacks-dir", stacks, "--url-template", `file:${dir}/{id}.db`, "--to", store, "--json"]);
+    const b = await ops(["backup", "--stack", "ep", "--stacks-dir", stacks, "--url-template", `file:${dir}/{id}.db`, "--to", store, "--json"]);
     expect(b.code).toBe(0);
     const { backedUp } = JSON.parse(b.stdout) as { backedUp: Array<{ method: string }> };
     expect(backedUp.map((m) => m.method)).toEqual(["logical-copy", "logical-copy", "logical-copy"]);
     const dest = temp("ep-dest");
-    expect(ops(["restore", "--from", store, "--all", "--dir", dest]).code).toBe(0);
+    expect((await ops(["restore", "--from", store, "--all", "--dir", dest])).code).toBe(0);
     for (const [id, c] of counts) {
       expect(countRows(join(dest, `${id}.db`))).toEqual(c.rows);
       expect(integrityCheck(join(dest, `${id}.db`))).toBe("ok");
     }
   });
 
-  test("a missing source fails alone; backup exits 1", () => {
+  test("a missing source fails alone; backup exits 1 (as its own process)", () => {
     const dir = temp("miss");
     generateCreatorDbs(dir, 2, { seed: 61 });
     writeFileSync(join(dir, "junk.db"), "junk".repeat(1000));
     const store = temp("miss-store");
-    const r = ops(["backup", "--dir", dir, "--to", store, "--json"]);
+    const r = spawnOps(["backup", "--dir", dir, "--to", store, "--json"]);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { backedUp: unknown[]; failed: Array<{ creator: string; error: string }> };
     expect(out.backedUp).toHaveLength(2);
@@ -189,18 +191,18 @@ describe("backup and restore", () => {
     expect(decideRestore({ targetModifiedMs: t + 1, takenAt, force: true })).toEqual({ action: "replace" });
   });
 
-  test("every command has --help; bad arguments exit 2", () => {
-    for (const c of ["analytics", "backup", "restore", "move"]) {
-      const r = ops([c, "--help"]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/Exit codes/);
-    }
-    expect(ops(["backup", "--dir", "/nonexistent-dir", "--to", "/tmp/x"]).code).toBe(2);
-    expect(ops(["restore", "--from", "/nonexistent-store", "--all", "--dir", "/tmp"]).code).toBe(2);
-    expect(ops(["backup", "--dir", "/tmp", "--to", "ftp://bucket/x"]).stderr).toMatch(/give a local directory or s3:\/\/bucket\/prefix/);
-    const noKeys = ops(["backup", "--dir", "/tmp", "--to", "s3://bucket/x"], { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "" });
+  // --help of every command: test/plan/bad-arguments.test.ts, with the exit-2 run as its own process.
+  test("bad arguments exit 2, naming what is wrong", async () => {
+    expect((await ops(["backup", "--dir", "/nonexistent-dir", "--to", "/tmp/x"])).code).toBe(2);
+    expect((await ops(["restore", "--from", "/nonexistent-store", "--all", "--dir", "/tmp"])).code).toBe(2);
+    const ftp = await ops(["backup", "--dir", "/tmp", "--to", "ftp://bucket/x"]);
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toMatch(/give a local directory or s3:\/\/bucket\/prefix/);
+    const noKeys = await ops(["backup", "--dir", "/tmp", "--to", "s3://bucket/x"], { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "" });
     expect(noKeys.code).toBe(2);
     expect(noKeys.stderr).toMatch(/need AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
-    expect(ops(["restore", "--from", "s3://Bad_Bucket/x", "--all", "--dir", "/tmp"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" }).stderr).toMatch(/not an S3 bucket name/);
+    const bucket = await ops(["restore", "--from", "s3://Bad_Bucket/x", "--all", "--dir", "/tmp"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+    expect(bucket.code).toBe(2);
+    expect(bucket.stderr).toMatch(/not an S3 bucket name/);
   });
 });

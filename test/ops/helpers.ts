@@ -1,13 +1,11 @@
 // Shared test helpers: temp dirs and running the ops CLI as an operator would.
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { type CliResult, ROOT, runCli, spawnCli } from "../support/cli.ts";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-/** One node process with tsx's loader: no npx, no tsx CLI in between. */
-const NODE_TSX = [process.execPath, "--import", "tsx"] as const;
+export { type CliResult, ROOT };
 
 export function tempDir(label: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `ops-${label}-`));
@@ -27,27 +25,38 @@ export function tempDirs(): { temp: (label: string) => string; cleanup: () => vo
   };
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/**
+ * Runs `npm run ops -- <args>` in this process (test/support/cli.ts): scripts/ops.ts itself,
+ * its exit code, stdout and stderr, in milliseconds instead of a process start.
+ */
+export const ops = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli("ops.ts", args, env);
 
-/** Runs `npm run ops -- <args>` (as `tsx scripts/ops.ts <args>`). */
-export function ops(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const r = spawnSync(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "scripts", "ops.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** The same as its own process: once per exit code, for the status a shell sees. */
+export const spawnOps = (args: string[], env: NodeJS.ProcessEnv = {}): CliResult => spawnCli("ops.ts", args, env);
 
-/** The same without blocking this process: for tests that serve something (an S3 server) in-process. */
-export function opsAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/**
+ * A writer in another process: opens the database in `mode`, optionally starts
+ * a transaction and writes without committing, prints "ready" and waits.
+ */
+export function writer(path: string, mode: "wal" | "delete", open: "idle" | "mid-transaction"): Promise<ChildProcessWithoutNullStreams> {
+  const script = `
+    const Database = require("libsql");
+    const db = new Database(${JSON.stringify(path)});
+    db.exec("PRAGMA journal_mode = ${mode}");
+    ${open === "mid-transaction" ? `db.exec("BEGIN IMMEDIATE"); db.exec("INSERT INTO tags (id, name, slug, created_at) VALUES ('w', 'w', 'writer-tag', '2026-12-01 00:00:00')");` : ""}
+    process.stdout.write("ready\\n");
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "scripts", "ops.ts"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdout.once("data", () => resolve(child));
+    child.once("exit", (code) => reject(new Error(`the writer exited with ${code}`)));
   });
 }
+
+export const stop = (child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals = "SIGTERM") =>
+  new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill(signal);
+  });
+

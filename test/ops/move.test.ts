@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateCreatorDbs } from "../../scripts/fixtures/ghost-db.ts";
-import { ops, tempDir } from "./helpers.ts";
+import { ops, stop, tempDir, writer } from "./helpers.ts";
 import { countRows } from "../../scripts/ops/manifest.ts";
 import { moveCreatorEntry, parseStackCreators } from "../../scripts/ops/stack-entries.ts";
 
@@ -33,6 +33,17 @@ const valid = (text: string, domain: string, plans = "") =>
 const EU_STACK = valid(EU, "eu.creators.example");
 const US_STACK = valid(US, "us.creators.example");
 
+/** Stack files eu and us (the platform accepts both) in a temporary directory, with eu/ and us/ beside them for databases. */
+function twoStacks(label: string) {
+  const t = tempDir(label);
+  const paths = { stacks: join(t.dir, "stacks"), eu: join(t.dir, "eu"), us: join(t.dir, "us"), backups: join(t.dir, "backups") };
+  mkdirSync(paths.stacks);
+  mkdirSync(paths.us);
+  writeFileSync(join(paths.stacks, "Pulumi.eu.yaml"), EU_STACK);
+  writeFileSync(join(paths.stacks, "Pulumi.us.yaml"), US_STACK);
+  return { ...paths, cleanup: t.cleanup };
+}
+
 describe("move", () => {
   test("moves the entry, keeping both files' comments and order", () => {
     const out = moveCreatorEntry({ text: EU, file: "eu" }, { text: US, file: "us" }, "creator-0002");
@@ -51,7 +62,7 @@ describe("move", () => {
     expect(() => moveCreatorEntry({ text: EU, file: "eu" }, { text: both, file: "us" }, "creator-0001")).toThrow(/us: creator "creator-0001" is already in/);
   });
 
-  test("the CLI refuses a move the target stack could not take (a plan it lacks), before any data moves", () => {
+  test("the CLI refuses a move the target stack could not take (a plan it lacks), before any data moves", async () => {
     const t = tempDir("move-plan");
     try {
       const stacks = join(t.dir, "stacks");
@@ -67,7 +78,7 @@ describe("move", () => {
       writeFileSync(join(stacks, "Pulumi.eu.yaml"), euText);
       writeFileSync(join(stacks, "Pulumi.us.yaml"), US_STACK);
       const backups = join(t.dir, "backups");
-      const r = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", join(t.dir, "us"), "--backup-to", backups]);
+      const r = await ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", join(t.dir, "us"), "--backup-to", backups]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/Pulumi\.us\.yaml \(after the move\).*\n.*creators\[1\]\.plan: unknown plan "gold"/);
       expect(r.stderr).toMatch(/Nothing was moved or changed/);
@@ -79,19 +90,13 @@ describe("move", () => {
     }
   });
 
-  test("the CLI moves data and entry, verifies, and prints the DNS steps", () => {
-    const t = tempDir("move");
+  test("the CLI moves data and entry, verifies, and prints the DNS steps", async () => {
+    const t = twoStacks("move");
+    const { stacks, eu, us } = t;
     try {
-      const stacks = join(t.dir, "stacks");
-      const eu = join(t.dir, "eu");
-      const us = join(t.dir, "us");
-      mkdirSync(stacks);
-      mkdirSync(us);
       const counts = generateCreatorDbs(eu, 3, { seed: 71 });
-      writeFileSync(join(stacks, "Pulumi.eu.yaml"), EU_STACK);
-      writeFileSync(join(stacks, "Pulumi.us.yaml"), US_STACK);
-      const args = ["move", "creator-0001", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", join(t.dir, "backups")];
-      const r = ops([...args, "--json"]);
+      const args = ["move", "creator-0001", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", t.backups];
+      const r = await ops([...args, "--json"]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       const result = JSON.parse(r.stdout) as { rows: Record<string, number>; manualSteps: string[] };
@@ -106,7 +111,7 @@ describe("move", () => {
 
       // Again: now missing from the source → exit 2, nothing written.
       const usBefore = readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8");
-      const again = ops(args);
+      const again = await ops(args);
       expect(again.code).toBe(2);
       expect(again.stderr).toMatch(/creator "creator-0001" is not in/);
       expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(usBefore);
@@ -114,7 +119,7 @@ describe("move", () => {
       // A source database that cannot be read: exit 1, stack files untouched.
       writeFileSync(join(eu, "creator-0002.db"), "broken".repeat(500));
       const euBefore = readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8");
-      const failed = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", join(t.dir, "backups")]);
+      const failed = await ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", t.backups]);
       expect(failed.code).toBe(1);
       expect(failed.stdout).toMatch(/backup failed: \S+creator-0002.db is not a database \(no SQLite header\); nothing was changed/);
       expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(euBefore);
@@ -124,8 +129,42 @@ describe("move", () => {
   });
 });
 
+describe("a move that fails at the target, and its recovery advice followed", () => {
+  test("the target database in use: refused, stack files untouched; the printed command, run once the writer stops, completes the move", async () => {
+    const t = twoStacks("move-recover");
+    const { stacks, eu, us } = t;
+    try {
+      generateCreatorDbs(eu, 2, { seed: 81 });
+      // The target already holds a database for this creator, open in another process (a sqld still running there).
+      const held = generateCreatorDbs(us, 2, { seed: 82 });
+      const live = await writer(join(us, "creator-0002.db"), "wal", "idle");
+      const args = ["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", us, "--backup-to", t.backups, "--force"];
+      let advice = "";
+      try {
+        const failed = await ops(args);
+        expect(failed.code).toBe(1);
+        expect(failed.stdout).toMatch(/restore into \S+creator-0002\.db failed: .*in use.*; stack files unchanged/);
+        advice = /To recover: .*\n {2}(npm run -s ops -- .*)\n/.exec(failed.stdout)?.[1] ?? "";
+        expect(advice).toBe(`npm run -s ops -- ${args.join(" ")}`);
+        expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(EU_STACK);
+        expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(US_STACK);
+        expect(countRows(join(us, "creator-0002.db"))).toEqual(held.get("creator-0002")?.rows);
+      } finally {
+        await stop(live);
+      }
+      // The advice, followed: the same command.
+      const again = await ops(advice.replace(/^npm run -s ops -- /, "").split(" "));
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toContain("creator-0002");
+      expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).not.toContain("creator-0002");
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe("move into a stack without room", () => {
-  test("is refused before any data moves, when the target's pools cannot hold one more creator", () => {
+  test("is refused before any data moves, when the target's pools cannot hold one more creator", async () => {
     const t = tempDir("move-full");
     try {
       const stacks = join(t.dir, "stacks");
@@ -140,9 +179,9 @@ describe("move into a stack without room", () => {
         [1, 2, 3, 4, 5].map((i) => `    - { id: us-${i}, plan: starter }\n`).join("");
       writeFileSync(join(stacks, "Pulumi.us.yaml"), full);
       const backups = join(t.dir, "backups");
-      const r = ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", join(t.dir, "us"), "--backup-to", backups]);
+      const r = await ops(["move", "creator-0002", "--from-stack", "eu", "--to-stack", "us", "--stacks-dir", stacks, "--from-dir", eu, "--to-dir", join(t.dir, "us"), "--backup-to", backups]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/Pulumi\.us\.yaml \(after the move\).*\n.*cluster\.nodePools\[0\]\.count: 6 running creators and the system pods need 2 g4s\.kube\.small nodes but count allows 1/);
+      expect(r.stderr).toMatch(/Pulumi\.us\.yaml \(after the move\).*\n.*cluster\.nodePools\[0\]\.count: \d+ always-awake creators, \d+ awake pods for 6 sleeping creators and the system pods need 2 g4s\.kube\.small nodes but count allows 1/);
       expect(readFileSync(join(stacks, "Pulumi.us.yaml"), "utf8")).toBe(full);
       expect(readFileSync(join(stacks, "Pulumi.eu.yaml"), "utf8")).toBe(EU_STACK);
       expect(existsSync(backups)).toBe(false);

@@ -1,12 +1,13 @@
 // backup and restore against a real S3-compatible server (s3rver, in-process on
-// 127.0.0.1): the same code path as a local directory, through S3Store.
+// 127.0.0.1): the same code path as a local directory, through S3Store. The CLI runs
+// in this process (test/support/cli.ts), beside the server.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createServer } from "node:net";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import S3rver from "s3rver";
 import { generateCreatorDbs, type GeneratedCounts } from "../../scripts/fixtures/ghost-db.ts";
-import { opsAsync, tempDirs } from "./helpers.ts";
+import { ops, tempDirs } from "./helpers.ts";
 import { countRows, integrityCheck, parseManifest, sha256File } from "../../scripts/ops/manifest.ts";
 import { S3Store, type ObjectStore } from "../../scripts/ops/object-store.ts";
 
@@ -47,7 +48,7 @@ describe("backup and restore through an S3-compatible store", () => {
 
   test("backup --to s3:// uploads each snapshot and manifest; restore --from s3:// brings every row back", async () => {
     // Endpoint from AWS_ENDPOINT_URL for the backup, from --s3-endpoint for the restore.
-    const b = await opsAsync(["backup", "--dir", src, "--to", `s3://${BUCKET}/eu/daily`, "--json"], { ...KEYS, AWS_ENDPOINT_URL: endpoint });
+    const b = await ops(["backup", "--dir", src, "--to", `s3://${BUCKET}/eu/daily`, "--json"], { ...KEYS, AWS_ENDPOINT_URL: endpoint });
     expect(b.stderr).not.toMatch(/error/);
     expect(b.code).toBe(0);
     const result = JSON.parse(b.stdout) as { snapshot: string; store: string; backedUp: Array<{ creator: string; file: string; sha256: string }> };
@@ -70,7 +71,7 @@ describe("backup and restore through an S3-compatible store", () => {
     expect(parseManifest(await store("").getText(`eu/daily/${result.snapshot}/creator-0003.manifest.json`), "m").creator).toBe("creator-0003");
 
     const dest = temp("s3-dest");
-    const r = await opsAsync(["restore", "--from", `s3://${BUCKET}/eu/daily/`, "--s3-endpoint", endpoint, "--all", "--dir", dest, "--json"], KEYS);
+    const r = await ops(["restore", "--from", `s3://${BUCKET}/eu/daily/`, "--s3-endpoint", endpoint, "--all", "--dir", dest, "--json"], KEYS);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { restored: unknown[] }).restored).toHaveLength(12);
     for (const [id, c] of counts) {
@@ -81,7 +82,7 @@ describe("backup and restore through an S3-compatible store", () => {
   });
 
   test("a tampered object in the bucket fails its checksum and replaces nothing", async () => {
-    const b = await opsAsync(["backup", "--dir", src, "--creator", "creator-0001", "creator-0002", "--to", `s3://${BUCKET}/tamper`, "--json"], { ...KEYS, S3_ENDPOINT: endpoint });
+    const b = await ops(["backup", "--dir", src, "--creator", "creator-0001", "creator-0002", "--to", `s3://${BUCKET}/tamper`, "--json"], { ...KEYS, S3_ENDPOINT: endpoint });
     expect(b.code).toBe(0);
     const { snapshot } = JSON.parse(b.stdout) as { snapshot: string };
     const s3 = store("tamper");
@@ -94,7 +95,7 @@ describe("backup and restore through an S3-compatible store", () => {
 
     const dest = temp("s3-tamper-dest");
     writeFileSync(join(dest, "creator-0001.db"), "the live database");
-    const r = await opsAsync(["restore", "--from", `s3://${BUCKET}/tamper`, "--s3-endpoint", endpoint, "--all", "--dir", dest, "--force", "--json"], KEYS);
+    const r = await ops(["restore", "--from", `s3://${BUCKET}/tamper`, "--s3-endpoint", endpoint, "--all", "--dir", dest, "--force", "--json"], KEYS);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { restored: Array<{ creator: string }>; failed: Array<{ creator: string; error: string }> };
     expect(out.failed).toEqual([{ creator: "creator-0001", error: expect.stringMatching(/checksum mismatch/) as unknown as string }]);
@@ -111,26 +112,26 @@ describe("backup and restore through an S3-compatible store", () => {
       expect(readFileSync(join(dest, "creator-0001.db"), "utf8")).toBe("the live database");
     };
 
-    const wrongBucket = await opsAsync(["restore", "--from", "s3://no-such-bucket/eu", "--s3-endpoint", endpoint, "--all", "--dir", dest, "--force"], KEYS);
+    const wrongBucket = await ops(["restore", "--from", "s3://no-such-bucket/eu", "--s3-endpoint", endpoint, "--all", "--dir", dest, "--force"], KEYS);
     expect(wrongBucket.code).toBe(1);
     expect(wrongBucket.stderr).toMatch(/error: s3:\/\/no-such-bucket\/eu: list \/: NoSuchBucket \(HTTP 404\)/);
     expect(wrongBucket.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     untouched();
-    const backupWrongBucket = await opsAsync(["backup", "--dir", src, "--to", "s3://no-such-bucket/eu"], { ...KEYS, AWS_ENDPOINT_URL: endpoint });
+    const backupWrongBucket = await ops(["backup", "--dir", src, "--to", "s3://no-such-bucket/eu"], { ...KEYS, AWS_ENDPOINT_URL: endpoint });
     expect(backupWrongBucket.code).toBe(1);
     expect(backupWrongBucket.stderr).toMatch(/NoSuchBucket/);
 
     const down = `http://127.0.0.1:${await closedPort()}`;
-    const restoreDown = await opsAsync(["restore", "--from", `s3://${BUCKET}/eu/daily`, "--s3-endpoint", down, "--all", "--dir", dest, "--force"], KEYS);
+    const restoreDown = await ops(["restore", "--from", `s3://${BUCKET}/eu/daily`, "--s3-endpoint", down, "--all", "--dir", dest, "--force"], KEYS);
     expect(restoreDown.code).toBe(1);
     expect(restoreDown.stderr).toMatch(new RegExp(`error: s3://${BUCKET}/eu/daily: list /: connection refused`));
     untouched();
-    const backupDown = await opsAsync(["backup", "--dir", src, "--to", `s3://${BUCKET}/eu/daily`, "--s3-endpoint", down], KEYS);
+    const backupDown = await ops(["backup", "--dir", src, "--to", `s3://${BUCKET}/eu/daily`, "--s3-endpoint", down], KEYS);
     expect(backupDown.code).toBe(1);
     expect(backupDown.stderr).toMatch(/connection refused/);
 
     // An unknown access key is refused by the server (s3rver checks the key id, not V4 signatures).
-    const badKey = await opsAsync(["restore", "--from", `s3://${BUCKET}/eu/daily`, "--s3-endpoint", endpoint, "--all", "--dir", dest, "--force"], { ...KEYS, AWS_ACCESS_KEY_ID: "NOT-A-KEY" });
+    const badKey = await ops(["restore", "--from", `s3://${BUCKET}/eu/daily`, "--s3-endpoint", endpoint, "--all", "--dir", dest, "--force"], { ...KEYS, AWS_ACCESS_KEY_ID: "NOT-A-KEY" });
     expect(badKey.code).toBe(1);
     expect(badKey.stderr).toMatch(/list \/: InvalidAccessKeyId \(HTTP 403\)/);
     untouched();

@@ -149,15 +149,20 @@ describe("the object diff of the dev stack, planned", () => {
     const { diff } = diffs.added!;
     expect(diffSummary(diff)).toMatch(/^\+\d+ ~0 -0$/);
     expect(diff.create.length).toBeGreaterThan(10);
-    expect(diff.create.every((o) => o.creator === "dave")).toBe(true);
+    // dave is the stack's first creator whose plan sleeps: the sleep engine comes with him, nothing else.
+    const platform = diff.create.filter((o) => o.creator !== "dave").map((o) => o.key);
+    expect(platform).toContain("Namespace//platform-sleep");
+    expect(platform.every((k) => k === "Namespace//platform-sleep" || /^[A-Za-z]+\/(platform-sleep|platform-ops)?\/(sablier|wake-scheduler|wake-schedule|creator-platform-sablier|creator-platform-wake-scheduler)$/.test(k)), platform.join(", ")).toBe(true);
     expect(diff.create.map((o) => o.key)).toEqual(expect.arrayContaining(["Namespace//creator-dave", "Deployment/creator-dave/ghost", "PersistentVolumeClaim/creator-dave/data"]));
   });
 
-  it("a plan changed: updates with the changed fields' paths, the cache tier created", () => {
+  it("a plan changed: updates with the changed fields' paths, from a plan that sleeps to one that does not", () => {
     const { diff } = diffs.replanned!;
     expect(diff.delete).toEqual([]);
+    expect(diff.create).toEqual([]);
     expect([...diff.create, ...diff.update].every((o) => o.creator === "alice")).toBe(true);
-    expect(diff.create.map((o) => o.key)).toContain("Deployment/creator-alice/ghost-cache");
+    const headers = diff.update.find((o) => o.key === "Middleware/creator-alice/creator-headers");
+    expect(headers?.changes).toContainEqual({ path: "spec.headers.customRequestHeaders.X-Creator-Sleep-After", from: "10m", to: "" });
     const ghost = diff.update.find((o) => o.key === "Deployment/creator-alice/ghost");
     expect(ghost?.changes).toContainEqual({ path: "spec.template.spec.containers[ghost].resources.limits.memory", from: "320Mi", to: "384Mi" });
     expect(ghost?.changes.map((c) => c.path)).toContain('metadata.labels["creator-platform/plan"]');
