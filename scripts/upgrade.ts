@@ -4,7 +4,7 @@
  * npm run upgrade -- (--stack <name> | --config <file>) --rollback [<a,b>]
  *
  * Moves a stack's creators to a new Ghost and/or sqld image in waves, canaries
- * first, each wave checked before the next (scripts/upgrade/run.ts), through
+ * first, each wave checked before the next (scripts/upgrade/run-waves.ts), through
  * the stack file's `creator-platform:rollout` and the real `pulumi up`; the
  * runbook is docs/runbooks/upgrade-in-waves.md. Exit codes: 0 done (or nothing
  * to do, or planned under --dry-run), 1 a wave failed, the rollback did not
@@ -15,9 +15,9 @@ import "./closed-pipe.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readStackFile, projectKeys } from "../infra/config/stack-file.ts";
 import { ConfigError, validateStackConfig } from "../infra/config/validate.ts";
-import { fetchSite, kubeReader } from "./upgrade/cluster.ts";
+import { fetchSite, kubeReader } from "./upgrade/rollout-state.ts";
 import { interruptAll, pulumiUp, refreshDeployments } from "./upgrade/pulumi.ts";
-import { DEFAULT_TIMING, type Runtime, UpgradeError, type UpgradeReport, planUpgrade, rollback, upgrade } from "./upgrade/run.ts";
+import { DEFAULT_TIMING, type Runtime, UpgradeError, type UpgradeReport, planUpgrade, rollback, upgrade } from "./upgrade/run-waves.ts";
 import { WavePlanError } from "./upgrade/waves.ts";
 import { resolveStackFile } from "./stack-option.ts";
 

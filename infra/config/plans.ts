@@ -19,7 +19,7 @@
  * - Ghost boots on one CPU-bound thread (~1.5 s warm on a free core): a CPU
  *   limit below one core would stretch every restart past the 2 s target.
  * - sqld could not be run here (no binary on the registry, no Docker): its
- *   24Mi is the seed's budget, not a measurement. One public report puts it
+ *   24Mi is a budget, not a measurement. One public report puts it
  *   near 100 MB and growing (tursodatabase/libsql#1781). Its heap limits follow
  *   its container limit (infra/render/ghost-pod.ts); measure it in the users'
  *   CI workflow (.github/workflows/ghost-sqld.yml) or a first cluster.

@@ -114,6 +114,11 @@ export class ProviderPrices {
     this.entries = [...newest.values()];
   }
 
+  /** The same prices with an empty log: for a search whose lookups the report should not list. */
+  withFreshLog(): ProviderPrices {
+    return new ProviderPrices({ entries: this.entries }, this.provider, this.asOf);
+  }
+
   private one<K extends PriceEntry["kind"]>(kind: K, what: string, extra?: (e: Extract<PriceEntry, { kind: K }>) => boolean) {
     const found = this.entries.find(
       (e): e is Extract<PriceEntry, { kind: K }> => e.kind === kind && (extra === undefined || extra(e as Extract<PriceEntry, { kind: K }>)),

@@ -1,8 +1,8 @@
 /**
  * What a node of each provider offers to pods: allocatable CPU and memory (the
  * provider's reservation formula), pods per node, block volumes per node, and
- * what kube-system itself requests. Sources are in the comments and in
- * /work/shared/notes/kubernetes-and-cost.md; the estimates say so in the report.
+ * what kube-system itself requests. Sources are in the comments below; the
+ * estimates say so in the report.
  */
 import { CIVO_NODE_SIZES, LINODE_NODE_TYPES } from "../config/schema.ts";
 import type { PricedProvider } from "./prices.ts";

@@ -6,13 +6,14 @@
  */
 import { GiB, bytes } from "../config/quantity.ts";
 import type { ResolvedConfig } from "../config/validate.ts";
-import { allocate } from "./allocation.ts";
+import { type Allocation, allocate } from "./allocation.ts";
 import { objectStorageUsd, round, volumeUsd } from "./billing.ts";
 import { sizeCandidates } from "./cheapest.ts";
 import { type PriceTable, shippedPriceTable } from "./prices.ts";
 import { type Resources, ZERO, add } from "./providers.ts";
 import { planPods } from "./workloads.ts";
-import { type PricedCluster, type Scenario, configuredPools, scenario, sizeAndPrice } from "./scenario.ts";
+import { type PricedCluster, type PricedPools, type Scenario, configuredPools, scenario, sizeAndPrice } from "./scenario.ts";
+import { SLEEP_ENGINE_VOLUME } from "../platform/sleep-engine.ts";
 import type { PoolSource } from "./sizing.ts";
 import { costWarnings } from "./warnings.ts";
 import { assumptions } from "./assumptions.ts";
@@ -187,54 +188,64 @@ function unbilled(config: ResolvedConfig): CostReport {
   };
 }
 
-export function costReport(config: ResolvedConfig, options: CostReportOptions = {}): CostReport {
-  if (config.cluster.provider === "existing") return unbilled(config);
-  const cluster: PricedCluster = config.cluster;
-  const s = scenario(config, cluster, options.prices ?? shippedPriceTable(), options.asOf, options.source ?? "stack configuration", options.headroom ?? true);
-  const priced = sizeAndPrice(s, configuredPools(s));
-  const block = config.storage.type === "block";
+/** What the stack is billed, item by item, and each creator's own volume bill. */
+interface Bill {
+  breakdown: Breakdown;
+  monthlyTotalUsd: number;
+  volumeUsdById: Map<string, number>;
+  /** Load balancer, control plane, object storage and the platform's own volumes: shared by every creator. */
+  sharedUsd: number;
+}
 
+function bill(config: ResolvedConfig, s: Scenario, nodesUsd: number): Bill {
+  const block = config.storage.type === "block";
   const volumeUsdById = new Map(s.creators.map((c) => [c.id, block ? volumeUsd(s.prices, c.volumeGiB) : 0]));
   const totalVolumeGiB = s.creators.reduce((sum, c) => sum + c.volumeGiB, 0);
   const loadBalancer = s.prices.loadBalancer().usdPerMonth;
-  const controlPlane = s.prices.controlPlane(cluster.provider === "linode" && cluster.highAvailability).usdPerMonth;
+  const controlPlane = s.prices.controlPlane(s.cluster.provider === "linode" && s.cluster.highAvailability).usdPerMonth;
   const objectStorage = objectStorageUsd(s.prices, totalVolumeGiB);
-  // Prometheus keeps its data on a volume of its own (the cluster's default class: block storage).
-  const platformVolumes = config.monitoring.enabled ? volumeUsd(s.prices, bytes(config.monitoring.storage) / GiB) : 0;
+  // Prometheus keeps its data on a volume of its own (the cluster's default class: block storage),
+  // as the sleep engine keeps its sessions.
+  const platformVolumes =
+    (config.monitoring.enabled ? volumeUsd(s.prices, bytes(config.monitoring.storage) / GiB) : 0) +
+    (s.sleeping.length > 0 ? volumeUsd(s.prices, bytes(SLEEP_ENGINE_VOLUME) / GiB) : 0);
   const volumes = [...volumeUsdById.values()].reduce((a, b) => a + b, platformVolumes);
-
   const breakdown: Breakdown = {
-    nodes: round(priced.nodesUsd),
+    nodes: round(nodesUsd),
     loadBalancer: round(loadBalancer),
     volumes: round(volumes),
     objectStorage: round(objectStorage),
     controlPlane: round(controlPlane),
   };
-  const monthlyTotalUsd = round(Object.values(breakdown).reduce((a, b) => a + b, 0));
-  const st = states(config);
-  const withSite = st.active + st.suspended;
-  const perCreatorUsd = withSite > 0 ? round(monthlyTotalUsd / withSite, 4) : 0;
+  return {
+    breakdown,
+    monthlyTotalUsd: round(Object.values(breakdown).reduce((a, b) => a + b, 0)),
+    volumeUsdById,
+    sharedUsd: loadBalancer + controlPlane + objectStorage + platformVolumes,
+  };
+}
 
-  const systemRequested = s.clusterWide.reduce(
-    (sum, w) => ({ cpuMillis: sum.cpuMillis + w.cpuMillis, memoryMiB: sum.memoryMiB + w.memoryMiB }),
-    { cpuMillis: 0, memoryMiB: 0 },
-  );
-  const daemonPerNode = s.daemonSets.reduce((sum, d) => ({ cpuMillis: sum.cpuMillis + d.cpuMillis, memoryMiB: sum.memoryMiB + d.memoryMiB }), { cpuMillis: 0, memoryMiB: 0 });
+/** Who pays for the nodes: each creator its requests, the rest shared in proportion (allocation.ts). */
+function allocationOf(s: Scenario, priced: PricedPools, billed: Bill): Allocation {
+  const total = (items: Array<{ cpuMillis: number; memoryMiB: number }>, times = 1) =>
+    items.reduce((sum, w) => ({ cpuMillis: sum.cpuMillis + w.cpuMillis * times, memoryMiB: sum.memoryMiB + w.memoryMiB * times }), { cpuMillis: 0, memoryMiB: 0 });
   const nodeCount = priced.pools.reduce((sum, p) => sum + p.count, 0);
-  const allocation = allocate({
+  const clusterWide = total(s.clusterWide);
+  const daemonSets = total(s.daemonSets, nodeCount);
+  return allocate({
     pools: priced.pools.map((p, i) => {
       const price = s.prices.node(p.size);
       return { usd: p.count * priced.unitUsd[i]!, shape: { vcpu: price.vcpu, memoryGiB: price.memoryGiB }, count: p.count, perNode: p.perNode };
     }),
     creators: s.creators,
-    volumeUsd: volumeUsdById,
-    clusterUsd: loadBalancer + controlPlane + objectStorage + platformVolumes,
-    systemRequested: {
-      cpuMillis: systemRequested.cpuMillis + daemonPerNode.cpuMillis * nodeCount,
-      memoryMiB: systemRequested.memoryMiB + daemonPerNode.memoryMiB * nodeCount,
-    },
+    volumeUsd: billed.volumeUsdById,
+    clusterUsd: billed.sharedUsd,
+    systemRequested: { cpuMillis: clusterWide.cpuMillis + daemonSets.cpuMillis, memoryMiB: clusterWide.memoryMiB + daemonSets.memoryMiB },
   });
+}
 
+/** Creators, their share of the bill and one creator's requests, per plan. */
+function perPlanReports(config: ResolvedConfig, s: Scenario, allocation: Allocation): CostReport["perPlan"] {
   const perPlan: CostReport["perPlan"] = {};
   for (const creator of s.creators) {
     if (!creator.hasSite) continue;
@@ -246,37 +257,51 @@ export function costReport(config: ResolvedConfig, options: CostReportOptions = 
     entry.perCreatorUsd = round(entry.monthlyUsd / entry.creators, 4);
     entry.monthlyUsd = round(entry.monthlyUsd);
   }
+  return perPlan;
+}
 
-  const usedBeforeSearch = new Set(s.prices.used.keys());
-  const best = options.compareSizes === false ? undefined : sizeCandidates(s)[0];
-  for (const item of [...s.prices.used.keys()]) if (!usedBeforeSearch.has(item)) s.prices.used.delete(item);
-  let cheaperSize: CheaperSize | undefined;
-  if (best && round(best.nodesUsd) < breakdown.nodes) {
-    s.prices.node(best.size);
-    const total = round(monthlyTotalUsd - breakdown.nodes + best.nodesUsd);
-    cheaperSize = {
-      size: best.size,
-      count: best.count,
-      nodesUsd: round(best.nodesUsd),
-      monthlyTotalUsd: total,
-      perCreatorUsd: withSite > 0 ? round(total / withSite, 4) : 0,
-      savingUsd: round(monthlyTotalUsd - total),
-      priceDate: best.priceDate,
-    };
-  }
+/**
+ * The cheapest node size for the whole stack, when it beats the configured pools.
+ * The search prices every size on a copy of the price log; only the size it
+ * finds is recorded in the report's log.
+ */
+function cheaperSizeOf(s: Scenario, billed: Bill, withSite: number): CheaperSize | undefined {
+  const best = sizeCandidates({ ...s, prices: s.prices.withFreshLog() })[0];
+  if (!best || round(best.nodesUsd) >= billed.breakdown.nodes) return undefined;
+  s.prices.node(best.size);
+  const total = round(billed.monthlyTotalUsd - billed.breakdown.nodes + best.nodesUsd);
+  return {
+    size: best.size,
+    count: best.count,
+    nodesUsd: round(best.nodesUsd),
+    monthlyTotalUsd: total,
+    perCreatorUsd: withSite > 0 ? round(total / withSite, 4) : 0,
+    savingUsd: round(billed.monthlyTotalUsd - total),
+    priceDate: best.priceDate,
+  };
+}
 
-  const nodes = priced.pools.map((p, i) => poolReport(p, priced.unitUsd[i]!, block));
+export function costReport(config: ResolvedConfig, options: CostReportOptions = {}): CostReport {
+  if (config.cluster.provider === "existing") return unbilled(config);
+  const cluster: PricedCluster = config.cluster;
+  const s = scenario(config, cluster, options.prices ?? shippedPriceTable(), options.asOf, options.source ?? "stack configuration", options.headroom ?? true);
+  const priced = sizeAndPrice(s, configuredPools(s));
+  const billed = bill(config, s, priced.nodesUsd);
+  const st = states(config);
+  const withSite = st.active + st.suspended;
+  const allocation = allocationOf(s, priced, billed);
+  const cheaperSize = options.compareSizes === false ? undefined : cheaperSizeOf(s, billed, withSite);
   const prices = [...s.prices.used.values()].map((e) => ({ item: e.item, usdPerMonth: e.usdPerMonth, date: e.date, source: e.source }));
   const report: CostReport = {
     provider: cluster.provider,
     region: cluster.region,
     creators: withSite,
     creatorStates: st,
-    monthlyTotalUsd,
-    perCreatorUsd,
-    breakdown,
-    nodes,
-    perPlan,
+    monthlyTotalUsd: billed.monthlyTotalUsd,
+    perCreatorUsd: withSite > 0 ? round(billed.monthlyTotalUsd / withSite, 4) : 0,
+    breakdown: billed.breakdown,
+    nodes: priced.pools.map((p, i) => poolReport(p, priced.unitUsd[i]!, config.storage.type === "block")),
+    perPlan: perPlanReports(config, s, allocation),
     allocation: {
       requestsUsd: round(allocation.requestsUsd),
       systemUsd: round(allocation.systemUsd),

@@ -13,7 +13,7 @@ import { runInNewContext } from "node:vm";
 import { generateCreatorDbs } from "../fixtures/ghost-db.ts";
 import { AttachedQuery, readOnlyUri } from "../ops/attach-batches.ts";
 import { backupCreators } from "../ops/backup.ts";
-import { creatorsInDir, type FileCreator } from "../ops/creators.ts";
+import { creatorsInDir, type FileCreator } from "../ops/creator-databases.ts";
 import { countRows } from "../ops/manifest.ts";
 import { DirStore } from "../ops/object-store.ts";
 import { checkReadOnlySql } from "../ops/read-only-sql.ts";

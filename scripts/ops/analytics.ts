@@ -4,7 +4,7 @@ import { Command, Option } from "commander";
 import Table from "cli-table3";
 import { AttachedQuery } from "./attach-batches.ts";
 import { EXIT_FAILED, EXIT_OK, UsageError, addSourceOptions, intOption, progressBar, type SourceOptions } from "./cli-common.ts";
-import { resolveCreators } from "./creators.ts";
+import { resolveCreators } from "./creator-databases.ts";
 import { CREATOR_COLUMN, plainValue, type CreatorOutcome } from "./outcome.ts";
 import { checkReadOnlySql, type ReadOnlyQuery } from "./read-only-sql.ts";
 import { queryEndpoints } from "./remote-query.ts";

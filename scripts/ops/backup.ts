@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { EXIT_FAILED, EXIT_OK, InputError, UsageError, addSourceOptions, intOption, progressBar, type SourceOptions } from "./cli-common.ts";
 import { fileProblem } from "./attach-batches.ts";
 import { notGhostReason } from "./in-use.ts";
-import { resolveCreators, type CreatorSource, type FileCreator, type UrlCreator } from "./creators.ts";
+import { resolveCreators, type CreatorSource, type FileCreator, type UrlCreator } from "./creator-databases.ts";
 import { describeFile, readBackupKey, signManifest, type Manifest } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
 import { errorMessage } from "./outcome.ts";

@@ -6,7 +6,7 @@ import { Command, Option } from "commander";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { EXIT_FAILED, EXIT_OK, DEFAULT_STACKS_DIR, InputError, UsageError } from "./cli-common.ts";
 import { costCeilingViolation, costReport } from "../../infra/cost/index.ts";
-import { fillTemplate, resolveCreators, type CreatorSource } from "./creators.ts";
+import { fillTemplate, resolveCreators, type CreatorSource } from "./creator-databases.ts";
 import { KEY_FILE_HELP, backupCreators } from "./backup.ts";
 import { countRows, readBackupKey, rowCountDifferences, sha256File } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type StoreOptions } from "./object-store.ts";

@@ -5,7 +5,7 @@ import { createClient } from "@libsql/client";
 import { mapConcurrent } from "./pool.ts";
 import { asSubquery, type ReadOnlyQuery } from "./read-only-sql.ts";
 import { CREATOR_COLUMN, errorMessage, type CreatorOutcome } from "./outcome.ts";
-import { creatorToken, type UrlCreator } from "./creators.ts";
+import { creatorToken, type UrlCreator } from "./creator-databases.ts";
 
 export async function queryOneEndpoint(creator: UrlCreator, query: ReadOnlyQuery): Promise<CreatorOutcome> {
   let client;

@@ -7,7 +7,7 @@ import Table from "cli-table3";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { EXIT_FAILED, EXIT_OK, UsageError, progressBar } from "./cli-common.ts";
-import { fillTemplate } from "./creators.ts";
+import { fillTemplate } from "./creator-databases.ts";
 import { countRows, integrityCheck, parseManifest, readBackupKey, rowCountDifferences, sha256File, verifyManifest, type Manifest } from "./manifest.ts";
 import { STORE_HELP, addStoreOptions, openStore, type ObjectStore, type StoreOptions } from "./object-store.ts";
 import { errorMessage } from "./outcome.ts";

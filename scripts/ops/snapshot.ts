@@ -8,7 +8,7 @@
 import Database from "libsql";
 import { createClient, type InValue } from "@libsql/client";
 import { fileProblem, readOnlyUri } from "./attach-batches.ts";
-import { creatorToken, type FileCreator, type UrlCreator } from "./creators.ts";
+import { creatorToken, type FileCreator, type UrlCreator } from "./creator-databases.ts";
 import type { Manifest } from "./manifest.ts";
 
 export interface SnapshotTaken {

@@ -27,7 +27,7 @@ import { type ControlPlane, startControlPlane } from "../../scripts/cluster/cont
 import { type PulumiWorkspace, createWorkspace, localStackConfig, pulumiBinaries } from "../../scripts/cluster/pulumi-engine.ts";
 import { REPO_ROOT } from "../../scripts/tools/build-tools.ts";
 import { DEFAULT_IMAGES } from "../../infra/images.ts";
-import type { UpgradeReport } from "../../scripts/upgrade/run.ts";
+import type { UpgradeReport } from "../../scripts/upgrade/run-waves.ts";
 
 const CREATORS = [
   { id: "ann", plan: "standard" },

@@ -4,7 +4,7 @@ import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
 
 /** The stacks here keep every creator awake (their plans without sleepAfter): sleeping is test/cost/sleeping.test.ts. */
 const awakeConfig = (...args: Parameters<typeof generateResolvedConfig>) => alwaysAwake(generateResolvedConfig(...args));
-import { fixtureCostReport } from "../support/prices.ts";
+import { fixtureCostReport } from "../support/fixture-prices.ts";
 
 describe("maxMonthlyCostPerCreator", () => {
   it("passes a stack under the limit and names the limit and the figure of one over it", () => {

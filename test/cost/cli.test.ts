@@ -1,6 +1,6 @@
 /**
  * `npm run cost` end to end: the real CLI on the shipped stacks and on generated stack files,
- * run in this process (test/support/cli.ts); once per exit code as its own process. Its bad
+ * run in this process (test/support/run-cli.ts); once per exit code as its own process. Its bad
  * arguments (exit 2) are in test/plan/bad-arguments.test.ts. The CLI bills with the shipped
  * prices, so its figures are checked against the cost model, not written down here.
  */
@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackFile } from "../../infra/config/stack-file.ts";
 import { costCeilingViolation, costReport } from "../../infra/cost/report.ts";
 import { generateStackConfig, writeStackFile } from "../../scripts/fixtures/stacks.ts";
-import { runCli, spawnCli } from "../support/cli.ts";
+import { runCli, spawnCli } from "../support/run-cli.ts";
 
 const cost = (...args: string[]) => runCli("cost.ts", args);
 const git = (cwd: string, ...args: string[]) => {

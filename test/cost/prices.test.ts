@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CIVO_NODE_SIZES, LINODE_NODE_TYPES } from "../../infra/config/schema.ts";
 import { ConfigError } from "../../infra/config/validate.ts";
 import { ProviderPrices, loadPriceTable, parsePriceTable, shippedPriceTable } from "../../infra/cost/prices.ts";
-import { FIXTURE_PRICES } from "../support/prices.ts";
+import { FIXTURE_PRICES } from "../support/fixture-prices.ts";
 
 /**
  * The one test of the data in infra/cost/prices.yaml: whatever its figures, a new

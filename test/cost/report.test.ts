@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
 import { alwaysAwake } from "../../infra/cost/report.ts";
-import { fixtureCostReport } from "../support/prices.ts";
+import { fixtureCostReport } from "../support/fixture-prices.ts";
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 

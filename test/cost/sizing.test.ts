@@ -6,7 +6,7 @@ import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
 
 /** The stacks here keep every creator awake (their plans without sleepAfter): sleeping is test/cost/sleeping.test.ts. */
 const awakeConfig = (...args: Parameters<typeof generateResolvedConfig>) => alwaysAwake(generateResolvedConfig(...args));
-import { fixtureCostReport } from "../support/prices.ts";
+import { fixtureCostReport } from "../support/fixture-prices.ts";
 
 const large = (extra: Record<string, unknown> = {}) => [{ name: "pool-a", size: "g4s.kube.large", ...extra }];
 

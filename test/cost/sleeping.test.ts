@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { ResolvedConfig } from "../../infra/config/validate.ts";
 import { alwaysAwake } from "../../infra/cost/report.ts";
 import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
-import { FIXTURE_PRICES, fixtureCostReport } from "../support/prices.ts";
+import { FIXTURE_PRICES, fixtureCostReport } from "../support/fixture-prices.ts";
 
 const withSleep = (config: ResolvedConfig, peakAwakeFraction: number, wakeBurstFraction = 0.05): ResolvedConfig => ({ ...config, sleep: { peakAwakeFraction, wakeBurstFraction } });
 const nodeCount = (r: ReturnType<typeof fixtureCostReport>) => r.nodes.reduce((n, p) => n + p.count, 0);

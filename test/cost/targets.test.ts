@@ -1,20 +1,21 @@
 /**
- * The seed's figures, and the search for requests that reach a cost target. Whether the
- * built-in plans meet the issue's targets is reported by `npm run bench -- --only cost`.
+ * A heavier reference plan's figures, and the search for requests that reach a cost
+ * target. Whether the built-in plans meet the $1.00 / $1.25 targets is reported by
+ * `npm run bench -- --only cost`.
  */
 import { describe, expect, it } from "vitest";
 import { requestsForTarget } from "../../infra/cost/target.ts";
 import { generateResolvedConfig } from "../../scripts/fixtures/stacks.ts";
-import { FIXTURE_PRICES, fixtureCostReport } from "../support/prices.ts";
+import { FIXTURE_PRICES, fixtureCostReport } from "../support/fixture-prices.ts";
 
-/** The seed's creator: 0.25 CPU and 270 MiB (Ghost + sqld), 1 GiB volume. */
+/** A reference creator of 0.25 CPU and 270 MiB (Ghost + sqld), 1 GiB volume, always awake. */
 const seed = {
   ghost: { requests: { cpu: "200m", memory: "230Mi" }, limits: { cpu: "1", memory: "512Mi" }, heapMb: 256 },
   sqld: { requests: { cpu: "50m", memory: "40Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
   storage: "1Gi",
 };
 
-describe("the seed's requests on Civo (0.25 CPU, 270 MiB per creator, 500 creators)", () => {
+describe("the reference requests on Civo (0.25 CPU, 270 MiB per creator, 500 creators)", () => {
   const config = generateResolvedConfig({ provider: "civo", creators: 500, plans: { seed }, mix: { seed: 1 } });
   const report = fixtureCostReport(config);
 

@@ -6,7 +6,7 @@ import Database from "libsql";
 import { generateCreatorDb, generateCreatorDbs, type GeneratedCounts } from "../../scripts/fixtures/ghost-db.ts";
 import { ROOT, ops, spawnOps, tempDirs } from "./helpers.ts";
 import { backupCreators } from "../../scripts/ops/backup.ts";
-import { creatorsInDir } from "../../scripts/ops/creators.ts";
+import { creatorsInDir } from "../../scripts/ops/creator-databases.ts";
 import { countRows, integrityCheck, parseManifest, sha256File } from "../../scripts/ops/manifest.ts";
 import { DirStore } from "../../scripts/ops/object-store.ts";
 import { decideRestore, readManifests, restoreOne } from "../../scripts/ops/restore.ts";

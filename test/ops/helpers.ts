@@ -3,7 +3,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CliResult, ROOT, runCli, spawnCli } from "../support/cli.ts";
+import { type CliResult, ROOT, runCli, spawnCli } from "../support/run-cli.ts";
 
 export { type CliResult, ROOT };
 
@@ -26,7 +26,7 @@ export function tempDirs(): { temp: (label: string) => string; cleanup: () => vo
 }
 
 /**
- * Runs `npm run ops -- <args>` in this process (test/support/cli.ts): scripts/ops.ts itself,
+ * Runs `npm run ops -- <args>` in this process (test/support/run-cli.ts): scripts/ops.ts itself,
  * its exit code, stdout and stderr, in milliseconds instead of a process start.
  */
 export const ops = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli("ops.ts", args, env);

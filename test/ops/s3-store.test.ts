@@ -1,6 +1,6 @@
 // backup and restore against a real S3-compatible server (s3rver, in-process on
 // 127.0.0.1): the same code path as a local directory, through S3Store. The CLI runs
-// in this process (test/support/cli.ts), beside the server.
+// in this process (test/support/run-cli.ts), beside the server.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createServer } from "node:net";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";

@@ -3,14 +3,14 @@
  * message naming the option, the value and the reason, no stack trace, and
  * writes nothing. Every path option is checked before any work starts.
  *
- * Every case runs the real CLI in this process (test/support/cli.ts); one case
+ * Every case runs the real CLI in this process (test/support/run-cli.ts); one case
  * per CLI also runs as its own process, for the exit status a shell sees.
  */
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Cli, type CliResult, runCli, spawnCli } from "../support/cli.ts";
+import { type Cli, type CliResult, runCli, spawnCli } from "../support/run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bad-args-"));
 const file = join(dir, "a-file");

@@ -3,7 +3,7 @@
  * `rollout` key (schema, validation, the one function that picks a creator's
  * images), the stack-file edits, the site check against a local HTTP server,
  * and the whole command in process with a scripted cluster and Pulumi (the
- * seams of scripts/upgrade/run.ts), then its exit codes as a process. The real
+ * seams of scripts/upgrade/run-waves.ts), then its exit codes as a process. The real
  * engine on a real API server is test/cluster/waves.test.ts.
  */
 import { execFile } from "node:child_process";
@@ -17,9 +17,9 @@ import { parse } from "yaml";
 import { projectKeys, stackConfigOf } from "../../infra/config/stack-file.ts";
 import { ConfigError, type Problem, validateStackConfig } from "../../infra/config/validate.ts";
 import { imagesFor, resolveImages } from "../../infra/images.ts";
-import { fetchSite } from "../../scripts/upgrade/cluster.ts";
+import { fetchSite } from "../../scripts/upgrade/rollout-state.ts";
 import { type PulumiResult, type PulumiRun, deploymentUrns } from "../../scripts/upgrade/pulumi.ts";
-import { DEFAULT_TIMING, type Runtime, UpgradeError, rollback, upgrade } from "../../scripts/upgrade/run.ts";
+import { DEFAULT_TIMING, type Runtime, UpgradeError, rollback, upgrade } from "../../scripts/upgrade/run-waves.ts";
 import { withImages, withRollout } from "../../scripts/upgrade/stack-edit.ts";
 import { type DeploymentView, type PodView, rolloutVerdict, siteAnswered } from "../../scripts/upgrade/verdict.ts";
 import { WavePlanError, planWaves } from "../../scripts/upgrade/waves.ts";

@@ -11,12 +11,12 @@
  * Exit codes: 0 done (status: running), 1 failed (status: not running),
  * 2 bad arguments.
  */
-import "../closed-pipe.ts";
+import "./closed-pipe.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ToolBuildError } from "../tools/build-tools.ts";
+import { ToolBuildError } from "./tools/build-tools.ts";
 import {
   COMPONENTS,
   ControlPlaneError,
@@ -25,7 +25,7 @@ import {
   readState,
   startControlPlane,
   stopControlPlaneDir,
-} from "./control-plane.ts";
+} from "./cluster/control-plane.ts";
 
 const DEFAULT_DIR = join(tmpdir(), "creator-platform-cluster");
 

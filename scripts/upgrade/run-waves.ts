@@ -18,7 +18,7 @@ import type { ResolvedConfig } from "../../infra/config/validate.ts";
 import { imagesFor, resolveImages } from "../../infra/images.ts";
 import { readText, replaceFile, validatedConfig } from "../creators/check.ts";
 import { withProgress } from "../progress.ts";
-import type { ClusterReader, SiteAnswer } from "./cluster.ts";
+import type { ClusterReader, SiteAnswer } from "./rollout-state.ts";
 import type { PulumiResult, PulumiRun } from "./pulumi.ts";
 import { type NewImages, withImages, withRollout } from "./stack-edit.ts";
 import { type ExpectedImages, type Verdict, rolloutVerdict, siteAnswered } from "./verdict.ts";
