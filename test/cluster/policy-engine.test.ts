@@ -53,7 +53,7 @@ const EXPECTED_VIOLATIONS: Array<{ resource: string; message: string }> = [
   },
   {
     resource: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler: ghost-hpa",
-    message: `HorizontalPodAutoscaler ${NS}/ghost-hpa: nothing may scale Ghost (one instance per site); scale the cache tier instead`,
+    message: `HorizontalPodAutoscaler ${NS}/ghost-hpa: nothing may scale Ghost (one instance per site); only the sleep engine scales it, between zero and one`,
   },
   {
     resource: "kubernetes:core/v1:Service: ghost-lb",
