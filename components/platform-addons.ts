@@ -13,14 +13,17 @@ import { type AddonSpec, platformAddons } from "../infra/platform/addons.ts";
 import { CLOUDFLARE_TOKEN_SECRET, clusterIssuers, wildcardCertificate } from "../infra/platform/certificates.ts";
 import { clusterFacts } from "../infra/platform/cluster-facts.ts";
 import { alertRules, platformPodMonitors, sqldPodMonitor } from "../infra/platform/monitoring.ts";
+import { type PlatformFacts, dashboardConfigMap, grafanaAdminSecret, platformFactsRule } from "../infra/platform/dashboards.ts";
 import { PRIORITY_CLASSES } from "../infra/platform/priorities.ts";
 import { opsAccess } from "../infra/platform/ops-access.ts";
 import { SQLD_ADMIN_KEY, SQLD_ADMIN_SECRET } from "../infra/contract/sqld.ts";
-import { sqldAdminKey } from "../infra/sqld-auth.ts";
+import { grafanaAdminPassword, sqldAdminKey } from "../infra/sqld-auth.ts";
 
 export interface PlatformAddonsArgs {
   config: ResolvedConfig;
   kubernetes: k8s.Provider;
+  /** The stack's cost report, the figures of the platform-facts rule Grafana's dashboard reads. */
+  cost: PlatformFacts["cost"];
 }
 
 export class PlatformAddons extends pulumi.ComponentResource {
@@ -66,10 +69,22 @@ export class PlatformAddons extends pulumi.ComponentResource {
     new k8s.core.v1.ServiceAccount(`${name}-ops-serviceaccount`, access.serviceAccount, afterOps);
     new k8s.rbac.v1.Role(`${name}-ops-role`, access.role, afterOps);
     new k8s.rbac.v1.RoleBinding(`${name}-ops-rolebinding`, access.roleBinding, afterOps);
+    // Grafana's admin Secret exists before the monitoring chart, whose Grafana pod reads it.
+    const grafana = config.monitoring.enabled && config.monitoring.grafana.enabled;
+    const before = new Map<string, pulumi.Resource[]>();
+    if (grafana) {
+      if (!config.sqldKeySeed) throw new Error("sqldKeySeed: required (validation checks it first)");
+      const password = pulumi.secret(config.sqldKeySeed).apply(grafanaAdminPassword);
+      const admin = new k8s.core.v1.Secret(`${name}-grafana-admin`, grafanaAdminSecret(password), {
+        ...child,
+        dependsOn: namespace(PLATFORM_NAMESPACES.monitoring),
+      });
+      before.set("monitoring", [admin]);
+    }
     const installed = new Map<string, pulumi.Resource>();
     for (const addon of addons) {
       const needs = addon.manifestCreatesNamespace ? [] : namespace(addon.namespace);
-      installed.set(addon.name, this.install(name, addon, args.kubernetes, [...needs, ...this.priorityClasses]));
+      installed.set(addon.name, this.install(name, addon, args.kubernetes, [...needs, ...(before.get(addon.name) ?? []), ...this.priorityClasses]));
     }
     const after = (...names: string[]) => names.flatMap((n) => installed.get(n) ?? []);
     this.forCreators = [...this.priorityClasses, ...after("traefik")];
@@ -121,6 +136,15 @@ export class PlatformAddons extends pulumi.ComponentResource {
           dependsOn: [...namespace(object.metadata.namespace), ...after("monitoring"), adminKey],
         });
       }
+    }
+    if (grafana) {
+      // The dashboard for Grafana's sidecar, and the stack's figures its platform panels read.
+      new k8s.core.v1.ConfigMap(`${name}-grafana-dashboards`, dashboardConfigMap(), { ...child, dependsOn: namespace(PLATFORM_NAMESPACES.monitoring) });
+      const facts = platformFactsRule({ creators: config.creators, cost: args.cost });
+      new k8s.apiextensions.CustomResource(`${name}-${facts.kind.toLowerCase()}-${facts.metadata.name}`, facts, {
+        ...child,
+        dependsOn: [...namespace(facts.metadata.namespace), ...after("monitoring")],
+      });
     }
     this.registerOutputs({ installed: this.installed });
   }

@@ -90,7 +90,7 @@ export async function creatorPlatform(
   for (const warning of cost.warnings) pulumi.log.warn(warning);
   const nodeCounts = options.nodeCounts ?? Object.fromEntries(cost.nodes.map((n) => [n.pool, n.count]));
   const cluster = createCluster(stack, config, nodeCounts);
-  const addons = new PlatformAddons(`${stack}-platform`, { config, kubernetes: cluster.kubernetes });
+  const addons = new PlatformAddons(`${stack}-platform`, { config, kubernetes: cluster.kubernetes, cost });
   const images = resolveImages(config.images);
   const store = cluster.backups;
   const continuous = continuousBackups(config.backups.continuous, store);

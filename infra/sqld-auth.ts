@@ -50,7 +50,21 @@ export function sqldKeyPair(stackSeed: string, creatorId: string, generation: nu
  * container and Prometheus read it; Ghost's container never mounts it.
  */
 export function sqldAdminKey(stackSeed: string): string {
-  return Buffer.from(hkdfSync("sha256", stackSeed, HKDF_SALT, "sqld-admin", 32)).toString("base64url");
+  return stackKey(stackSeed, "sqld-admin");
+}
+
+/**
+ * The password of Grafana's admin user (monitoring.grafana), derived the same way with its
+ * own context: the stack needs no further secret, a preview shows no change, and it is
+ * rotated with the seed. Whoever reads the seed can derive it, as every other key.
+ */
+export function grafanaAdminPassword(stackSeed: string): string {
+  return stackKey(stackSeed, "grafana-admin");
+}
+
+/** 32 bytes of HKDF-SHA256 over the seed for one purpose, as base64url. */
+function stackKey(stackSeed: string, purpose: string): string {
+  return Buffer.from(hkdfSync("sha256", stackSeed, HKDF_SALT, purpose, 32)).toString("base64url");
 }
 
 const base64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");

@@ -238,7 +238,15 @@ export const monitoringSchema = z.strictObject({
   retentionDays: z.number().int().min(1).max(90).default(7),
   /** Size of Prometheus's own volume. */
   storage: byteQuantity.default("10Gi"),
-});
+  /**
+   * Grafana with the creators' dashboard (infra/platform/dashboards.ts), in the monitoring
+   * stack. Off by default: it costs a pod of 40m CPU and 224 MiB requested (Grafana 20m /
+   * 128 MiB, its dashboard and datasource sidecars 10m / 48 MiB each; infra/platform/addons.ts),
+   * which the cost report counts. No volume: dashboards come from ConfigMaps, the admin
+   * password from the stack's seed.
+   */
+  grafana: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+}).refine((m) => m.enabled || !m.grafana.enabled, { path: ["grafana", "enabled"], message: "needs monitoring.enabled: Grafana is part of the monitoring stack" });
 
 export const backupsSchema = z.strictObject({
   /**
@@ -294,7 +302,7 @@ export const stackConfigSchema = z.strictObject({
   images: imagesSchema.default({}),
   rollout: rolloutSchema.optional(),
   sleep: sleepSchema.default({ peakAwakeFraction: 0.35, wakeBurstFraction: 0.05 }),
-  monitoring: monitoringSchema.default({ enabled: true, retentionDays: 7, storage: "10Gi" }),
+  monitoring: monitoringSchema.default({ enabled: true, retentionDays: 7, storage: "10Gi", grafana: { enabled: false } }),
   backups: backupsSchema.default({ region: "us-east-1", continuous: true }),
   /** Object-storage key (Pulumi secrets) for a bucket the program does not create (Civo, existing clusters). */
   backupAccessKeyId: z.string().min(1).optional(),

@@ -30,6 +30,7 @@ import { sharedCacheObjects } from "./shared-cache.ts";
 import { sleepEngineObjects } from "./sleep-engine.ts";
 import { type SleepingPlans, type WakeSchedulerObject, wakeSchedulerObjects } from "./wake-scheduler.ts";
 import { durationMinutes } from "../config/schema.ts";
+import { DASHBOARD_SIDECAR, GRAFANA_ADMIN } from "./dashboards.ts";
 
 export interface Requests {
   cpuMillis: number;
@@ -88,6 +89,47 @@ export function sleepingPlans(config: Pick<ResolvedConfig, "creators" | "plans">
     if (sleepAfter !== undefined) plans[creator.plan] = durationMinutes(sleepAfter);
   }
   return plans;
+}
+
+/**
+ * Grafana in the monitoring chart (monitoring.grafana.enabled): one pod of Grafana and its
+ * dashboard and datasource sidecars, which share `sidecar.resources`.
+ */
+export const GRAFANA = {
+  grafana: { cpuMillis: 20, memoryMiB: 128, memoryLimitMiB: 256 },
+  sidecar: { cpuMillis: 10, memoryMiB: 48, memoryLimitMiB: 128 },
+  sidecars: 2,
+  requests: { cpuMillis: 20 + 2 * 10, memoryMiB: 128 + 2 * 48, pods: 1 },
+} as const;
+
+/**
+ * The `grafana` values of kube-prometheus-stack 79.5.0: its own keys (defaultDashboardsEnabled)
+ * and the grafana 10.1.4 subchart's (the rest). Each is a rule in test/platform/upstream-rules.test.ts.
+ */
+function grafanaValues(enabled: boolean): Record<string, unknown> {
+  if (!enabled) return { enabled: false };
+  const { grafana, sidecar } = GRAFANA;
+  return {
+    enabled: true,
+    // kube-prometheus-stack's own dashboards (templates/grafana/dashboards-1.14/) stay out: only ours.
+    defaultDashboardsEnabled: false,
+    resources: resources(grafana.cpuMillis, grafana.memoryMiB, grafana.memoryLimitMiB),
+    priorityClassName: priority,
+    // No volume: dashboards come from ConfigMaps and the admin user from a Secret, so Grafana's
+    // own database (an emptyDir) holds nothing that must survive a restart.
+    persistence: { enabled: false },
+    admin: { existingSecret: GRAFANA_ADMIN.secret, userKey: GRAFANA_ADMIN.userKey, passwordKey: GRAFANA_ADMIN.passwordKey },
+    sidecar: {
+      resources: resources(sidecar.cpuMillis, sidecar.memoryMiB, sidecar.memoryLimitMiB),
+      // kube-prometheus-stack searches ALL namespaces; the platform's dashboards are in monitoring.
+      dashboards: { enabled: true, ...DASHBOARD_SIDECAR, searchNamespace: [PLATFORM_NAMESPACES.monitoring] },
+    },
+    // With both sidecars limited to their namespace, a Role is enough: no ClusterRole to read every Secret.
+    rbac: { namespaced: true },
+    // Grafana's own metrics would grow Prometheus for no panel; its test Pod is a Helm hook.
+    serviceMonitor: { enabled: false },
+    testFramework: { enabled: false },
+  };
 }
 
 export function platformAddons(cluster: ResolvedConfig["cluster"], config: ResolvedConfig): AddonSpec[] {
@@ -173,16 +215,21 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
 
   if (monitoring) {
     const memory = prometheusMemoryMiB(sites);
+    const grafana = config.monitoring.grafana.enabled ? GRAFANA.requests : { cpuMillis: 0, memoryMiB: 0, pods: 0 };
     addons.push({
       name: "monitoring",
       namespace: PLATFORM_NAMESPACES.monitoring,
       chart: { repo: "https://prometheus-community.github.io/helm-charts", name: "kube-prometheus-stack", version: "79.5.0" },
       installed: !facts.ships.has("monitoring"),
-      // Prometheus + operator + kube-state-metrics + Alertmanager.
-      requests: { cpuMillis: 100 + 20 + 10 + 10, memoryMiB: memory + 48 + 64 + 32, pods: 4 },
+      // Prometheus + operator + kube-state-metrics + Alertmanager, and Grafana when it is on.
+      requests: {
+        cpuMillis: 100 + 20 + 10 + 10 + grafana.cpuMillis,
+        memoryMiB: memory + 48 + 64 + 32 + grafana.memoryMiB,
+        pods: 4 + grafana.pods,
+      },
       perNode: { cpuMillis: 10, memoryMiB: 24, pods: 1 },
       values: {
-        grafana: { enabled: false },
+        grafana: grafanaValues(config.monitoring.grafana.enabled),
         prometheusOperator: {
           resources: resources(20, 48),
           priorityClassName: priority,

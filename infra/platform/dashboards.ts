@@ -1,18 +1,19 @@
 /**
  * The operators' Grafana dashboard of the creators (dashboards/creators.json),
- * as the ConfigMap that kube-prometheus-stack's Grafana loads, and the
- * PrometheusRule of platform facts that its state and cost panels read.
+ * as the ConfigMap that kube-prometheus-stack's Grafana loads, the
+ * PrometheusRule of platform facts that its state and cost panels read, and
+ * the Secret of Grafana's admin user.
  *
- * Nothing here is registered yet: the monitoring stack runs without Grafana
- * (addons.ts sets `grafana.enabled: false`), so PlatformAddons creates neither
- * object. With Grafana on, kube-prometheus-stack 79.5.0 (values.yaml,
- * `grafana.sidecar.dashboards`: label `grafana_dashboard`, labelValue "1",
- * searchNamespace ALL) runs the grafana chart's dashboard sidecar, which loads
- * every ConfigMap so labelled; its datasource sidecar names the Prometheus
- * datasource uid `prometheus`, the default of the dashboard's `datasource`
- * variable.
+ * Grafana is optional (`monitoring.grafana.enabled`, off by default; what it
+ * costs: addons.ts GRAFANA). With it on, PlatformAddons registers the three
+ * objects, and the monitoring chart runs the grafana chart's dashboard sidecar
+ * (grafana 10.1.4 values.yaml `sidecar.dashboards`), limited to the monitoring
+ * namespace, which loads every ConfigMap labelled DASHBOARD_LABEL; its
+ * datasource sidecar loads kube-prometheus-stack 79.5.0's datasource ConfigMap
+ * (templates/grafana/configmaps-datasources.yaml), whose Prometheus uid
+ * `prometheus` is the default of the dashboard's `datasource` variable.
  *
- * Everything the dashboard queries is scraped today (cAdvisor, the kubelet,
+ * Everything the dashboard queries is scraped (cAdvisor, the kubelet,
  * kube-state-metrics, Traefik, sqld), except the stack's own figures (creators
  * by declared state, cost per creator), which no exporter knows. They come from
  * platformFactsRule(): recording rules whose expressions are constants taken
@@ -24,16 +25,33 @@ import { namespaceOf } from "../render/labels.ts";
 import creators from "./dashboards/creators.json" with { type: "json" };
 import { MONITORING_NAMESPACE } from "./monitoring.ts";
 
-/** The dashboard sidecar's label (kube-prometheus-stack 79.5.0 values.yaml grafana.sidecar.dashboards.label / labelValue). */
-export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
+/** The dashboard sidecar's label and value (grafana 10.1.4 values.yaml sidecar.dashboards.label / labelValue; kube-prometheus-stack 79.5.0 sets the same). */
+export const DASHBOARD_SIDECAR = { label: "grafana_dashboard", labelValue: "1" } as const;
+export const DASHBOARD_LABEL = { grafana_dashboard: DASHBOARD_SIDECAR.labelValue } as const;
+
+/**
+ * Grafana's admin user, read from a Secret the platform creates (grafana 10.1.4 values.yaml
+ * `admin.existingSecret`, `admin.userKey`, `admin.passwordKey`; templates/_pod.tpl reads both
+ * keys for GF_SECURITY_ADMIN_USER/PASSWORD and the sidecars' reload calls). The password is
+ * derived from the stack's seed (infra/sqld-auth.ts grafanaAdminPassword).
+ */
+export const GRAFANA_ADMIN = { secret: "grafana-admin", user: "admin", userKey: "admin-user", passwordKey: "admin-password" } as const;
+
+/** The admin Secret, with the password as the caller holds it (a Pulumi secret under the program). */
+export function grafanaAdminSecret<Password>(password: Password) {
+  return {
+    metadata: { name: GRAFANA_ADMIN.secret, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": "creator-platform" } },
+    stringData: { [GRAFANA_ADMIN.userKey]: GRAFANA_ADMIN.user, [GRAFANA_ADMIN.passwordKey]: password },
+  };
+}
 
 /** The dashboards, by file name in the ConfigMap (the sidecar writes each key as a file). */
 export const DASHBOARDS = { "creators.json": creators } as const;
 
 export function dashboardConfigMap() {
   return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
+    apiVersion: "v1" as const,
+    kind: "ConfigMap" as const,
     metadata: {
       name: "creator-platform-dashboards",
       namespace: MONITORING_NAMESPACE,

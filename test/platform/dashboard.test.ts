@@ -9,15 +9,20 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { costReport } from "../../infra/cost/index.ts";
-import { platformAddons } from "../../infra/platform/addons.ts";
+import { addonWorkloads } from "../../infra/cost/addon-requests.ts";
+import { type CostReport, costReport } from "../../infra/cost/index.ts";
+import { type MockEngine, isSecret, mapSecrets } from "../../infra/offline/mocks.ts";
+import { GRAFANA, platformAddons } from "../../infra/platform/addons.ts";
 import { clusterFacts } from "../../infra/platform/cluster-facts.ts";
-import { DASHBOARD_LABEL, PLATFORM_FACTS, dashboardConfigMap, platformFactsRule } from "../../infra/platform/dashboards.ts";
+import { DASHBOARD_LABEL, GRAFANA_ADMIN, PLATFORM_FACTS, dashboardConfigMap, platformFactsRule } from "../../infra/platform/dashboards.ts";
+import { grafanaAdminPassword } from "../../infra/sqld-auth.ts";
 import { MONITORING_NAMESPACE, platformPodMonitors, sqldPodMonitor } from "../../infra/platform/monitoring.ts";
 import { resolveImages } from "../../infra/images.ts";
 import { renderCreator } from "../../infra/render/creator.ts";
 import type { IIngress } from "../../infra/render/objects.ts";
 import { resolvedConfig } from "../support/config.ts";
+import { validateAgainstKubernetesSchema } from "../support/kube-schema.ts";
+import { runProgram } from "../support/run-program.ts";
 
 const FILE = join(import.meta.dirname, "../../infra/platform/dashboards/creators.json");
 
@@ -159,10 +164,10 @@ const SOURCES: Record<string, Source> = {
     metrics: { up: [] },
   },
   facts: {
-    // This project: infra/platform/dashboards.ts platformFactsRule(), recording rules of the stack's cost report.
-    // NOT registered yet: PlatformAddons must create that PrometheusRule (the seam).
+    // This project: infra/platform/dashboards.ts platformFactsRule(), recording rules of the stack's cost report,
+    // registered by PlatformAddons with the dashboard wherever Grafana is on ("the dashboard under the program").
     from: "infra/platform/dashboards.ts platformFactsRule",
-    wired: false,
+    wired: true,
     targetLabels: [],
     metrics: {
       [PLATFORM_FACTS.creators]: ["state"],
@@ -317,10 +322,11 @@ describe("the creators dashboard", () => {
     expect([...METRICS.keys()].filter((m) => !used.has(m))).toEqual([]);
   });
 
-  it("needs one seam for the stack's own figures: the panels that read platformFactsRule()'s series, and only those", () => {
-    const unwired = new Set(Object.values(SOURCES).filter((s) => !s.wired).flatMap((s) => Object.keys(s.metrics)));
-    const waiting = [...new Set(queries.filter((q) => parse(q.expr).selectors.some((s) => unwired.has(s.metric))).map((q) => q.panel))];
-    expect(waiting.sort()).toEqual(["Cost per creator", "Creators by state (stack file)", "Monthly cost"]);
+  it("reads the stack's own figures only from platformFactsRule()'s series, and every source is wired", () => {
+    expect(Object.entries(SOURCES).filter(([, s]) => !s.wired).map(([name]) => name)).toEqual([]);
+    const facts = new Set(Object.keys(SOURCES.facts?.metrics ?? {}));
+    const panels = [...new Set(queries.filter((q) => parse(q.expr).selectors.some((s) => facts.has(s.metric))).map((q) => q.panel))];
+    expect(panels.sort()).toEqual(["Cost per creator", "Creators by state (stack file)", "Monthly cost"]);
   });
 });
 
@@ -438,5 +444,94 @@ describe("platformFactsRule", () => {
     ]);
     for (const r of perCreator) expect(value(r.expr)).toBe(cost.perPlan[r.labels?.plan ?? ""]?.perCreatorUsd);
     for (const r of rules) expect(Number.isFinite(value(r.expr)), r.expr).toBe(true);
+  });
+});
+
+describe("the dashboard under the program (monitoring.grafana)", async () => {
+  const lke = { provider: "linode", region: "us-east", kubernetesVersion: "1.33", nodePools: [{ name: "main", type: "g6-standard-4" }] };
+  const stack = (enabled: boolean) => resolvedConfig({ cluster: lke, storage: { type: "local" }, monitoring: { grafana: { enabled } } });
+  const on = await runProgram(stack(true), "use1", { nodeCounts: { main: 3 } });
+  const off = await runProgram(stack(false), "use1", { nodeCounts: { main: 3 } });
+
+  const named = (engine: MockEngine, kind: string, name: string) =>
+    engine.registrations.filter((r) => r.custom && r.inputs.kind === kind && (r.inputs.metadata as { name: string }).name === name);
+  const configMaps = (engine: MockEngine) =>
+    engine.byType("kubernetes:core/v1:ConfigMap").filter((r) => (r.inputs.metadata as { name: string }).name === dashboardConfigMap().metadata.name);
+  const adminSecrets = (engine: MockEngine) =>
+    engine.byType("kubernetes:core/v1:Secret").filter((r) => (r.inputs.metadata as { name: string }).name === GRAFANA_ADMIN.secret);
+  const grafanaValues = (engine: MockEngine) =>
+    (engine.byType("kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === "kube-prometheus-stack")?.inputs.values as { grafana: Record<string, unknown> }).grafana;
+
+  it("is off by default, and needs the monitoring stack", () => {
+    expect(resolvedConfig().monitoring.grafana).toEqual({ enabled: false });
+    expect(() => resolvedConfig({ monitoring: { enabled: false, grafana: { enabled: true } } })).toThrow(/monitoring\.grafana\.enabled: needs monitoring\.enabled/);
+  });
+
+  it("on: registers the dashboard ConfigMap, the platform-facts rule of the stack's cost report and Grafana's admin Secret", () => {
+    const [configMap] = configMaps(on.engine);
+    expect(configMaps(on.engine)).toHaveLength(1);
+    expect(configMap?.inputs).toMatchObject({ metadata: { namespace: MONITORING_NAMESPACE, labels: DASHBOARD_LABEL }, data: dashboardConfigMap().data });
+    const rules = named(on.engine, "PrometheusRule", "creator-platform-facts");
+    expect(rules).toHaveLength(1);
+    const cost = on.outputs.cost as CostReport;
+    expect(rules[0]?.inputs).toMatchObject(platformFactsRule({ creators: stack(true).creators, cost }));
+    const secrets = adminSecrets(on.engine);
+    expect(secrets).toHaveLength(1);
+    const secret = secrets[0]?.inputs ?? {};
+    const data = secret.stringData as Record<string, unknown>;
+    expect(isSecret(data) || isSecret(data[GRAFANA_ADMIN.passwordKey])).toBe(true);
+    const seed = stack(true).sqldKeySeed ?? "";
+    expect(mapSecrets(secret, (v) => v)).toMatchObject({
+      metadata: { namespace: MONITORING_NAMESPACE },
+      stringData: { [GRAFANA_ADMIN.userKey]: GRAFANA_ADMIN.user, [GRAFANA_ADMIN.passwordKey]: grafanaAdminPassword(seed) },
+    });
+    expect(grafanaAdminPassword(seed)).not.toBe(grafanaAdminPassword(`${seed}-other`));
+    for (const r of [configMap, rules[0], secrets[0]]) {
+      expect(() => validateAgainstKubernetesSchema(mapSecrets(r?.inputs, (v) => v) as object), r?.name).not.toThrow();
+    }
+  });
+
+  it("on: the chart's Grafana loads the ConfigMap, names the Secret and is sized", () => {
+    const values = grafanaValues(on.engine);
+    expect(values).toMatchObject({
+      enabled: true,
+      defaultDashboardsEnabled: false,
+      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: [MONITORING_NAMESPACE] } },
+      admin: { existingSecret: GRAFANA_ADMIN.secret, userKey: GRAFANA_ADMIN.userKey, passwordKey: GRAFANA_ADMIN.passwordKey },
+      persistence: { enabled: false },
+      resources: { requests: { cpu: "20m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+    });
+  });
+
+  it("off: none of them, and Grafana off in the chart", () => {
+    expect(configMaps(off.engine)).toEqual([]);
+    expect(named(off.engine, "PrometheusRule", "creator-platform-facts")).toEqual([]);
+    expect(adminSecrets(off.engine)).toEqual([]);
+    expect(grafanaValues(off.engine)).toEqual({ enabled: false });
+    // The alerts are there either way.
+    expect(named(off.engine, "PrometheusRule", "creator-platform")).toHaveLength(1);
+  });
+
+  it("the cost report's add-on requests differ by exactly Grafana's", () => {
+    const monitoring = (enabled: boolean) => addonWorkloads(stack(enabled)).find((w) => w.name === "monitoring");
+    const [withGrafana, without] = [monitoring(true), monitoring(false)];
+    expect({
+      cpuMillis: (withGrafana?.cpuMillis ?? 0) - (without?.cpuMillis ?? 0),
+      memoryMiB: (withGrafana?.memoryMiB ?? 0) - (without?.memoryMiB ?? 0),
+      pods: (withGrafana?.pods ?? 0) - (without?.pods ?? 0),
+    }).toEqual(GRAFANA.requests);
+    // Grafana's container and its two sidecars, as the chart values set them.
+    expect(GRAFANA.requests).toEqual({
+      cpuMillis: GRAFANA.grafana.cpuMillis + GRAFANA.sidecars * GRAFANA.sidecar.cpuMillis,
+      memoryMiB: GRAFANA.grafana.memoryMiB + GRAFANA.sidecars * GRAFANA.sidecar.memoryMiB,
+      pods: 1,
+    });
+    // Every other add-on is the same, and the packed nodes hold exactly that much more.
+    const others = (enabled: boolean) => addonWorkloads(stack(enabled)).filter((w) => w.name !== "monitoring");
+    expect(others(true)).toEqual(others(false));
+    const requested = (cost: CostReport) =>
+      cost.nodes.reduce((sum, n) => ({ cpuMillis: sum.cpuMillis + n.requested.cpuMillis, memoryMiB: sum.memoryMiB + n.requested.memoryMiB, pods: sum.pods + n.requested.pods }), { cpuMillis: 0, memoryMiB: 0, pods: 0 });
+    const [a, b] = [requested(on.outputs.cost as CostReport), requested(off.outputs.cost as CostReport)];
+    expect({ cpuMillis: a.cpuMillis - b.cpuMillis, memoryMiB: a.memoryMiB - b.memoryMiB, pods: a.pods - b.pods }).toEqual(GRAFANA.requests);
   });
 });

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { PLATFORM_NAMESPACES, PLATFORM_ROLE_LABEL } from "../../infra/contract/namespaces.ts";
-import { type MockEngine, type Registration, isSecret } from "../../infra/offline/mocks.ts";
+import { PRIORITY_CLASSES } from "../../infra/platform/priorities.ts";
+import { type MockEngine, type Registration, isSecret, mapSecrets } from "../../infra/offline/mocks.ts";
 import { resolvedConfig } from "../support/config.ts";
 import { runProgram } from "../support/run-program.ts";
 
@@ -155,6 +156,71 @@ describe("upstream rules, on a Linode stack with every add-on", async () => {
     const policy = kubeObjects(engine, "NetworkPolicy").find((p) => (p.metadata as { name: string }).name === "ghost");
     expect(JSON.stringify(policy)).toContain(`{"namespaceSelector":{"matchLabels":{"${PLATFORM_ROLE_LABEL}":"ops"}}}`);
     expect(JSON.stringify(policy)).not.toContain("kubernetes.io/metadata.name\":\"platform-ops");
+  });
+});
+
+describe("upstream rules, on a Linode stack with Grafana (monitoring.grafana.enabled)", async () => {
+  const config = resolvedConfig({ cluster: lke, storage: { type: "local" }, monitoring: { grafana: { enabled: true } } });
+  const { engine } = await runProgram(config, "use1", { nodeCounts: { main: 3 } });
+  const grafana = () => at(valuesOf(engine, "kube-prometheus-stack"), "grafana");
+  const configMap = () => kubeObjects(engine, "ConfigMap").find((c) => (c.metadata as { name: string }).name === "creator-platform-dashboards");
+
+  it("the grafana subchart is rendered, without kube-prometheus-stack's own dashboards", () => {
+    // kube-prometheus-stack-79.5.0 Chart.yaml: dependency grafana 10.1.4, `condition: grafana.enabled`.
+    expect(at(grafana(), "enabled")).toBe(true);
+    // templates/grafana/dashboards-1.14/*.yaml render each dashboard ConfigMap only `if and (or .Values.grafana.enabled
+    // .Values.grafana.forceDeployDashboards) ... .Values.grafana.defaultDashboardsEnabled` (values.yaml default true).
+    expect(at(grafana(), "defaultDashboardsEnabled")).toBe(false);
+    expect(at(grafana(), "forceDeployDashboards")).toBeUndefined();
+  });
+
+  it("Grafana's container and every sidecar have requests and a memory limit", () => {
+    // grafana-10.1.4 charts/grafana/values.yaml: `resources: {}` and `sidecar.resources: {}`; templates/_pod.tpl puts
+    // .Values.resources on the grafana container (and GOMEMLIMIT from its limits.memory), and .Values.sidecar.resources
+    // on each sidecar container (dashboards, datasources; alerts, plugins and notifiers are off by default).
+    for (const path of ["resources", "sidecar.resources"]) {
+      expect(at(grafana(), `${path}.requests.cpu`), path).toMatch(/^\d+m$/);
+      expect(at(grafana(), `${path}.requests.memory`), path).toMatch(/^\d+Mi$/);
+      expect(at(grafana(), `${path}.limits.memory`), path).toMatch(/^\d+Mi$/);
+    }
+    // _pod.tpl: `with .Values.priorityClassName` (values.yaml leaves it unset).
+    expect(PRIORITY_CLASSES.map((pc) => pc.name)).toContain(at(grafana(), "priorityClassName"));
+  });
+
+  it("the dashboard sidecar loads the platform's ConfigMap, from the monitoring namespace only", () => {
+    // grafana-10.1.4 values.yaml sidecar.dashboards: enabled false, label grafana_dashboard, labelValue "" by default;
+    // kube-prometheus-stack-79.5.0 values.yaml sets enabled true, labelValue "1" and searchNamespace ALL.
+    // _pod.tpl: NAMESPACE is `searchNamespace | join ","`; without it the sidecar reads its own namespace.
+    const sidecar = at(grafana(), "sidecar.dashboards") as Values;
+    expect(sidecar).toMatchObject({ enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: [PLATFORM_NAMESPACES.monitoring] });
+    expect(configMap()).toMatchObject({ metadata: { namespace: PLATFORM_NAMESPACES.monitoring, labels: { [String(sidecar.label)]: sidecar.labelValue } } });
+    // templates/clusterrole.yaml renders only `if ... (or (not .Values.rbac.namespaced) ...)`; templates/role.yaml grants
+    // configmaps and secrets get/watch/list in the release namespace when rbac.namespaced and a sidecar is on.
+    expect(at(grafana(), "rbac.namespaced")).toBe(true);
+    // kube-prometheus-stack-79.5.0 templates/grafana/configmaps-datasources.yaml: the Prometheus datasource (uid
+    // `grafana.sidecar.datasources.uid`, default "prometheus") in Grafana's namespace, for the datasource sidecar
+    // (values.yaml sidecar.datasources.enabled true, searchNamespace unset: its own namespace). Left as it is.
+    expect(at(grafana(), "sidecar.datasources")).toBeUndefined();
+  });
+
+  it("Grafana's admin user comes from the platform's Secret, and nothing needs a volume or a hook", () => {
+    // grafana-10.1.4 templates/_pod.tpl: GF_SECURITY_ADMIN_USER / _PASSWORD (and the sidecars' REQ_USERNAME /
+    // REQ_PASSWORD) are secretKeyRefs to `admin.existingSecret` keys `admin.userKey` / `admin.passwordKey`;
+    // templates/secret.yaml makes the chart's own random-password Secret only without existingSecret.
+    const admin = at(grafana(), "admin") as { existingSecret: string; userKey: string; passwordKey: string };
+    const secret = engine.byType("kubernetes:core/v1:Secret").find((r) => (r.inputs.metadata as { name: string }).name === admin.existingSecret);
+    expect(at(secret?.inputs, "metadata.namespace")).toBe(PLATFORM_NAMESPACES.monitoring);
+    const data = secret?.inputs.stringData as Values;
+    expect(isSecret(data) || isSecret(data[admin.passwordKey])).toBe(true);
+    expect(Object.keys(mapSecrets(data, (v) => v) as Values).sort()).toEqual([admin.passwordKey, admin.userKey].sort());
+    // templates/pvc.yaml renders only with persistence.enabled (values.yaml default false; kube-prometheus-stack's
+    // values only suggest it), and the initChownData init container runs only with it.
+    expect(at(grafana(), "persistence.enabled")).toBe(false);
+    // kube-prometheus-stack-79.5.0 values.yaml grafana.serviceMonitor.enabled true renders grafana's
+    // templates/servicemonitor.yaml: Grafana's own metrics, read by no panel, off. templates/tests/test.yaml is a
+    // `helm.sh/hook: test` Pod (dropped by helm.v4.Chart) with its own ServiceAccount and ConfigMap: off.
+    expect(at(grafana(), "serviceMonitor.enabled")).toBe(false);
+    expect(at(grafana(), "testFramework.enabled")).toBe(false);
   });
 });
 
