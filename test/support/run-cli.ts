@@ -28,7 +28,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export type Cli = "plan.ts" | "cost.ts" | "ops.ts" | "creators.ts" | "bench.ts";
+export type Cli = "plan.ts" | "cost.ts" | "ops.ts" | "creators.ts" | "bench.ts" | "upgrade.ts";
 
 /** Thrown by the stubbed process.exit: it unwinds the CLI as far as its top level. */
 class Exited extends Error {

@@ -24,6 +24,7 @@ import { withImages, withRollout } from "../../scripts/upgrade/stack-edit.ts";
 import { type DeploymentView, type PodView, rolloutVerdict, siteAnswered } from "../../scripts/upgrade/verdict.ts";
 import { WavePlanError, planWaves } from "../../scripts/upgrade/waves.ts";
 import { rawConfig } from "../support/config.ts";
+import { runCli } from "../support/run-cli.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const OLD = resolveImages({});
@@ -414,7 +415,9 @@ describe("the upgrade, in process", () => {
 });
 
 /** The command as a process, as an operator runs it. */
-const cli = (args: string[]) =>
+/** The CLI in this process (test/support/run-cli.ts); `spawned` runs it as its own process, once per exit code. */
+const cli = (args: string[]) => runCli("upgrade.ts", args);
+const spawned = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
     execFile(process.execPath, ["--import", "tsx", "scripts/upgrade.ts", ...args], { cwd: ROOT }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
@@ -427,7 +430,7 @@ describe("npm run upgrade", () => {
   it("exit 0: a dry run prints the waves and writes nothing", async () => {
     const { file, text } = project();
     const [plain, json] = await Promise.all([
-      cli(["--config", file, "--ghost", NEW_GHOST, "--canaries", "ann", "--wave-size", "2", "--dry-run"]),
+      spawned(["--config", file, "--ghost", NEW_GHOST, "--canaries", "ann", "--wave-size", "2", "--dry-run"]),
       cli(["--config", file, "--ghost", NEW_GHOST, "--canaries", "ann", "--wave-size", "2", "--dry-run", "--json"]),
     ]);
     expect(plain).toMatchObject({ code: 0, stderr: "" });
@@ -443,7 +446,7 @@ describe("npm run upgrade", () => {
       cli(["--config", file, "--ghost", NEW_GHOST, "--json"]),
       cli(["--config", file, "--ghost", NEW_GHOST, "--canaries", "cat", "--dry-run", "--json"]),
       cli(["--config", file, "--canaries", "ann", "--json"]),
-      cli(["--ghost", NEW_GHOST, "--canaries", "ann"]),
+      spawned(["--ghost", NEW_GHOST, "--canaries", "ann"]),
     ]);
     for (const r of results) {
       expect(r.code).toBe(2);
@@ -461,7 +464,7 @@ describe("npm run upgrade", () => {
   it("exit 1: an invalid stack, and a cluster that is not there, say so and write nothing", async () => {
     const { file, text } = project();
     writeFileSync(file, `${text}  creator-platform:rollout: { ghost: ${NEW_GHOST}, creators: [zed] }\n`);
-    const invalid = await cli(["--config", file, "--ghost", NEW_GHOST, "--canaries", "ann", "--dry-run", "--json"]);
+    const invalid = await spawned(["--config", file, "--ghost", NEW_GHOST, "--canaries", "ann", "--dry-run", "--json"]);
     expect(invalid.code).toBe(1);
     expect(JSON.parse(invalid.stdout)).toMatchObject({ error: { kind: "invalid-stack", problems: [{ path: "rollout.creators[0]", line: 12 }] } });
     writeFileSync(file, text);
