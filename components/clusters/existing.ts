@@ -35,7 +35,7 @@ export class ExistingCluster extends ClusterComponent implements ClusterTarget {
   public readonly kubernetes: k8s.Provider;
   public readonly nodePools = [];
   public readonly backups: BackupStore | undefined;
-  public readonly limitations = ["an existing cluster is not billed by this project: its cost report is zero"];
+  public readonly limitations: string[] = ["an existing cluster is not billed by this project: its cost report is zero"];
 
   constructor(
     name: string,
@@ -50,6 +50,13 @@ export class ExistingCluster extends ClusterComponent implements ClusterTarget {
       { parent: this },
     );
     this.backups = configuredBackupStore(args.backups);
+    if (args.cluster.ships.includes("traefik")) {
+      // Its Traefik's settings are not the program's (the platform's own Traefik allows this: infra/platform/addons.ts).
+      this.limitations.push(
+        "the cluster's own Traefik must allow ExternalName Services, since every site reaches the shared cache through one (its `front` Service); " +
+          "on k3s, a HelmChartConfig named traefik in kube-system with valuesContent `providers: { kubernetesIngress: { allowExternalNameServices: true } }`",
+      );
+    }
     this.registerOutputs({});
   }
 }

@@ -225,11 +225,14 @@ describe("platform add-ons on any cluster", async () => {
     for (const r of objects) expect(() => validateAgainstKubernetesSchema(mapSecrets(r.inputs, (v) => v) as object), r.name).not.toThrow();
   });
 
-  it("installs nothing an existing cluster says it ships", async () => {
-    const { engine: shipped } = await runProgram(
+  it("installs nothing an existing cluster says it ships, and says what its own Traefik must allow", async () => {
+    const { engine: shipped, outputs } = await runProgram(
       resolvedConfig({ cluster: { provider: "existing", ships: ["traefik", "metrics-server", "cert-manager", "monitoring"] } }),
     );
     expect(charts(shipped)).toEqual([]);
+    expect((outputs.cluster as { limitations: string[] }).limitations.join("\n")).toMatch(/own Traefik must allow ExternalName Services/);
+    const { outputs: own } = await runProgram(resolvedConfig({ cluster: { provider: "existing", ships: [] } }));
+    expect((own.cluster as { limitations: string[] }).limitations.join("\n")).not.toMatch(/ExternalName/);
   });
 });
 
