@@ -14,11 +14,16 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Says why the command stops, on stderr and (under --json) on stdout, and sets the exit code. */
-export function reportError(message: string, exitCode: 1 | 2, details: Record<string, unknown> = {}): void {
-  process.stderr.write(message.endsWith("\n") ? message : `${message}\n`);
+/**
+ * Says why the command stops, on stderr and (under --json) on stdout, and sets
+ * the exit code. `alreadySaid`: the message is on stderr already (commander
+ * writes its own usage errors there).
+ */
+export function reportError(message: string, exitCode: 1 | 2, details: Record<string, unknown> = {}, alreadySaid = false): 1 | 2 {
+  if (!alreadySaid) process.stderr.write(message.endsWith("\n") ? message : `${message}\n`);
   if (jsonRequested()) printJson({ error: { message: message.trim().replace(/^error: /, ""), exitCode, ...details } });
   process.exitCode = exitCode;
+  return exitCode;
 }
 
 export function exitWithError(message: string, exitCode: 1 | 2, details: Record<string, unknown> = {}): never {

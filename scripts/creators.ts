@@ -13,7 +13,7 @@
  */
 import "./closed-pipe.ts";
 import { Command, CommanderError, Option } from "commander";
-import { jsonRequested, printJson } from "./cli-output.ts";
+import { jsonRequested, printJson, reportError } from "./cli-output.ts";
 import { ConfigError } from "../infra/config/validate.ts";
 import { type Change, type ChangeResult, STATE_OF, type StateAction, UnknownCreatorError, changeStack } from "./creators/change.ts";
 import { listCreators, renderList } from "./creators/list.ts";
@@ -105,12 +105,10 @@ stackCommand("list", "List the stack's creators: id, plan, state, domains and mo
 
 /** The exit code for what stopped the command, said on stderr, or as {"error": …} on stdout under --json. */
 function failure(error: unknown): number {
-  // The shape every command's --json error has (scripts/cli-output.ts), with the kind of failure.
-  const say = (kind: string, message: string, extra: Record<string, unknown> = {}) => {
-    if (json) print({ error: { message, exitCode: kind === "usage" ? 2 : 1, kind, ...extra } });
-    // Human messages go to stderr, under --json too; commander has written its own usage errors.
-    if (kind !== "usage") process.stderr.write(`${message}\n`);
-  };
+  // Every command's error report (scripts/cli-output.ts), with the kind of failure; commander has
+  // written its own usage errors to stderr.
+  const say = (kind: string, message: string, extra: Record<string, unknown> = {}) =>
+    reportError(message, kind === "usage" ? 2 : 1, { kind, ...extra }, kind === "usage");
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0; // --help
     let message = error.message.replace(/^error: /, "");

@@ -13,6 +13,7 @@
  */
 import "./closed-pipe.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { jsonRequested, printJson, reportError } from "./cli-output.ts";
 import { readStackFile, projectKeys } from "../infra/config/stack-file.ts";
 import { ConfigError, validateStackConfig } from "../infra/config/validate.ts";
 import { fetchSite, kubeReader } from "./upgrade/rollout-state.ts";
@@ -41,8 +42,8 @@ interface Options {
   siteTimeout: number;
 }
 
-const json = process.argv.slice(2).includes("--json");
-const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const json = jsonRequested();
+const print = printJson;
 
 const ids = (option: string) => (value: string) => {
   const list = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
@@ -107,8 +108,7 @@ const program = new Command("upgrade")
       "Runbook: docs/runbooks/upgrade-in-waves.md",
   )
   .exitOverride()
-  .showHelpAfterError("(npm run upgrade -- --help lists the options)")
-  .configureOutput(json ? { writeErr: () => {}, outputError: () => {} } : {});
+  .showHelpAfterError("(npm run upgrade -- --help lists the options)");
 
 function usage(message: string): never {
   throw new CommanderError(2, "upgrade.usage", message);
@@ -156,10 +156,11 @@ function render(report: UpgradeReport): void {
 }
 
 function failure(error: unknown): number {
-  const say = (kind: string, message: string, extra: Record<string, unknown> = {}) => {
-    if (json) print({ error: { kind, message, ...extra } });
-    else if (kind !== "usage" || !(error instanceof CommanderError) || error.code === "upgrade.usage") process.stderr.write(`${message}\n`);
-  };
+  // Every command's error report (scripts/cli-output.ts), with the kind of failure; commander has
+  // written its own usage errors to stderr (not this command's own, upgrade.usage).
+  const said = error instanceof CommanderError && error.code !== "upgrade.usage";
+  const say = (kind: string, message: string, extra: Record<string, unknown> = {}) =>
+    reportError(message, kind === "usage" ? 2 : 1, { kind, ...extra }, kind === "usage" && said);
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0; // --help
     say("usage", error.message.replace(/^error: /, ""));

@@ -24,7 +24,11 @@
  *   its container limit (infra/render/ghost-pod.ts); measure it in the users'
  *   CI workflow (.github/workflows/ghost-sqld.yml) or a first cluster.
  */
-import type { Plan } from "./schema.ts";
+import type { Creator, Plan } from "./schema.ts";
+
+/** An active creator whose plan sleeps: the sleep engine manages it and the cost model counts it in an awake pool. */
+export const sleepsNow = (creator: Pick<Creator, "state" | "plan">, plans: Readonly<Record<string, Plan>>): boolean =>
+  creator.state === "active" && plans[creator.plan]?.sleepAfter !== undefined;
 
 export const BUILT_IN_PLANS: Readonly<Record<string, Plan>> = {
   starter: {

@@ -9,6 +9,7 @@
  * up to whole pods. Each sleeping creator is charged that share of its pod.
  */
 import { GiB, MiB, bytes, cpuMillis } from "../config/quantity.ts";
+import { sleepsNow } from "../config/plans.ts";
 import type { Creator, Plan, StackConfig } from "../config/schema.ts";
 import { type Resources, ZERO, add } from "./providers.ts";
 
@@ -69,7 +70,7 @@ const scale = (r: Resources, k: number): Resources => ({ cpuMillis: r.cpuMillis 
 /** The awake pools of the sleeping plans, one per plan with active creators. */
 export function sleepingPools(creators: Creator[], plans: Record<string, Plan>, sleep: StackConfig["sleep"], blockVolumes: boolean): SleepingPool[] {
   const counts = new Map<string, number>();
-  for (const c of creators) if (c.state === "active" && plans[c.plan]?.sleepAfter !== undefined) counts.set(c.plan, (counts.get(c.plan) ?? 0) + 1);
+  for (const c of creators) if (sleepsNow(c, plans)) counts.set(c.plan, (counts.get(c.plan) ?? 0) + 1);
   return [...counts].map(([plan, n]) => {
     const awake = Math.ceil(n * sleep.peakAwakeFraction);
     const burst = Math.ceil(n * sleep.wakeBurstFraction);
@@ -94,7 +95,7 @@ export function creatorWorkloads(
       template = planPods(plan, "", blockVolumes);
       perPlan.set(creator.plan, template);
     }
-    const sleeps = creator.state === "active" && plan.sleepAfter !== undefined;
+    const sleeps = sleepsNow(creator, plans);
     const pods = creator.state === "active" && !sleeps ? template.map((p) => ({ ...p, owner: creator.id })) : [];
     const own = (sleeps ? template : pods).reduce<Resources>((sum, pod) => add(sum, pod), ZERO);
     return {

@@ -24,6 +24,7 @@ import type { AddonName } from "../config/schema.ts";
 import type { ResolvedConfig } from "../config/validate.ts";
 import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 import { clusterFacts } from "./cluster-facts.ts";
+import { sleepsNow } from "../config/plans.ts";
 import type { KubeObject } from "../render/objects.ts";
 import { resolveImages } from "../images.ts";
 import { sharedCacheObjects } from "./shared-cache.ts";
@@ -78,15 +79,14 @@ export function prometheusMemoryMiB(creators: number): number {
 
 /** Active creators whose plan sleeps: the sleep engine is installed when there is one. */
 export function sleepingCreators(config: Pick<ResolvedConfig, "creators" | "plans">): number {
-  return config.creators.filter((c) => c.state === "active" && config.plans[c.plan]?.sleepAfter !== undefined).length;
+  return config.creators.filter((c) => sleepsNow(c, config.plans)).length;
 }
 
 /** The plans active creators sleep on, each with its `sleepAfter` in minutes. */
 export function sleepingPlans(config: Pick<ResolvedConfig, "creators" | "plans">): SleepingPlans {
   const plans: Record<string, number> = {};
-  for (const creator of config.creators.filter((c) => c.state === "active")) {
-    const sleepAfter = config.plans[creator.plan]?.sleepAfter;
-    if (sleepAfter !== undefined) plans[creator.plan] = durationMinutes(sleepAfter);
+  for (const creator of config.creators.filter((c) => sleepsNow(c, config.plans))) {
+    plans[creator.plan] = durationMinutes(config.plans[creator.plan]!.sleepAfter!);
   }
   return plans;
 }

@@ -22,10 +22,11 @@
  * the content handler): in one server every cache hit would wake Ghost.
  */
 import { createHash } from "node:crypto";
-import { CREATOR_NAMESPACE_PREFIX, PLATFORM_ROLE_LABEL } from "../contract/namespaces.ts";
+import { CREATOR_NAMESPACE_PREFIX } from "../contract/namespaces.ts";
 import { CACHE_PORT, GHOST_PORT, SLEEP_ENGINE_PORT, WAKE_GATE_PORT } from "../contract/ports.ts";
 import { CREATOR_HEADERS, SHARED_CACHE, SLEEP_ENGINE, nginxHeaderVariable, sleepInstanceName } from "../contract/sleep.ts";
 import { GHOST_NAME } from "../render/ghost-pod.ts";
+import { DNS, namespacePeer, platformPeer } from "../render/network-policies.ts";
 import type { IConfigMap, IDeployment, IHorizontalPodAutoscaler, INetworkPolicy, IPodDisruptionBudget, IService, KubeObject } from "../render/objects.ts";
 import { containerSecurity, podSecurity } from "../render/security.ts";
 
@@ -34,6 +35,8 @@ const NGINX_UID = 101;
 export const WAKE_TIMEOUT_SECONDS = 45;
 /** How long a cached page is fresh; after that it is served stale while a refresh runs in the background. */
 export const FRESH_FOR = "1m";
+/** How long nginx itself waits on a wake: the engine's timeout and a margin for its answer. */
+const WAKE_WAIT_SECONDS = WAKE_TIMEOUT_SECONDS + 5;
 
 export interface SharedCacheConfigInput {
   /** `listen` of the cache server: a port, or address:port. */
@@ -117,8 +120,8 @@ server {
   proxy_cache_background_update on;
   # One request fills a page; the others wait for its copy, even through a wake-up.
   proxy_cache_lock on;
-  proxy_cache_lock_timeout ${WAKE_TIMEOUT_SECONDS + 5}s;
-  proxy_cache_lock_age ${WAKE_TIMEOUT_SECONDS + 5}s;
+  proxy_cache_lock_timeout ${WAKE_WAIT_SECONDS}s;
+  proxy_cache_lock_age ${WAKE_WAIT_SECONDS}s;
   proxy_cache_bypass $signed_in;
   proxy_no_cache $signed_in;
   proxy_read_timeout ${WAKE_TIMEOUT_SECONDS + 15}s;
@@ -182,7 +185,7 @@ server {
     if ($wake_instance = "") { return 204; }
     proxy_pass_request_body off;
     proxy_set_header Content-Length "";
-    proxy_read_timeout ${WAKE_TIMEOUT_SECONDS + 5}s;
+    proxy_read_timeout ${WAKE_WAIT_SECONDS}s;
     # Sablier v1.16.2 internal/api/start_blocking.go: 200 once every instance is ready; each call
     # starts or extends the session, so the idle time counts from the last request Ghost served.
     proxy_pass http://${input.sleepEngine}/api/strategies/blocking?names=$wake_instance&session_duration=${sleepAfter}&timeout=${WAKE_TIMEOUT_SECONDS}s;
@@ -295,22 +298,16 @@ export function sharedCacheObjects(input: SharedCacheInput): KubeObject[] {
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         {
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": input.ingress.namespace } }, podSelector: { matchLabels: input.ingress.podLabels } }],
+          from: [{ ...namespacePeer(input.ingress.namespace), podSelector: { matchLabels: input.ingress.podLabels } }],
           ports: [{ protocol: "TCP", port: CACHE_PORT }],
         },
       ],
       egress: [
-        {
-          to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-          ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-          ],
-        },
+        DNS,
         // Every creator's Ghost: creator namespaces carry the `creator` label (each creator's
         // NetworkPolicy admits this namespace by its role label in turn).
         { to: [{ namespaceSelector: { matchExpressions: [{ key: "creator", operator: "Exists" }] } }], ports: [{ protocol: "TCP", port: GHOST_PORT }] },
-        { to: [{ namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: "sleep" } } }], ports: [{ protocol: "TCP", port: SLEEP_ENGINE_PORT }] },
+        { to: [platformPeer("sleep")], ports: [{ protocol: "TCP", port: SLEEP_ENGINE_PORT }] },
       ],
     },
   };

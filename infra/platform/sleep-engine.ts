@@ -19,9 +19,9 @@
  * - build/Dockerfile: FROM scratch, the static binary at /bin/sablier, any user id.
  * - internal/api/health.go: GET /health answers 200, 503 while shutting down.
  */
-import { PLATFORM_ROLE_LABEL } from "../contract/namespaces.ts";
 import { SLEEP_ENGINE_PORT } from "../contract/ports.ts";
 import { SHARED_CACHE, SLEEP_ENGINE } from "../contract/sleep.ts";
+import { platformPeer } from "../render/network-policies.ts";
 import type { IDeployment, INetworkPolicy, IService, KubeObject } from "../render/objects.ts";
 import { containerSecurity, podSecurity } from "../render/security.ts";
 import { WAKE_SCHEDULER } from "./wake-scheduler.ts";
@@ -107,8 +107,8 @@ export function sleepEngineObjects(input: SleepEngineInput): KubeObject[] {
       ingress: [
         {
           from: [
-            { namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: "cache" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": SHARED_CACHE.name } } },
-            { namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: "ops" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": WAKE_SCHEDULER.name } } },
+            { ...platformPeer("cache"), podSelector: { matchLabels: { "app.kubernetes.io/name": SHARED_CACHE.name } } },
+            { ...platformPeer("ops"), podSelector: { matchLabels: { "app.kubernetes.io/name": WAKE_SCHEDULER.name } } },
           ],
           ports: [{ protocol: "TCP", port: SLEEP_ENGINE_PORT }],
         },

@@ -32,16 +32,17 @@ export interface NetworkPolicyInput {
   monitoring: boolean;
 }
 
-const namespacePeer = (namespace: string): IIoK8sApiNetworkingV1NetworkPolicyPeer => ({
+export const namespacePeer = (namespace: string): IIoK8sApiNetworkingV1NetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
 });
 /** A platform namespace, by the role label only the program sets on the namespaces it creates for itself. */
-const platformPeer = (role: PlatformRole): IIoK8sApiNetworkingV1NetworkPolicyPeer => ({
+export const platformPeer = (role: PlatformRole): IIoK8sApiNetworkingV1NetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { [PLATFORM_ROLE_LABEL]: role } },
 });
 const tcp = (port: number) => [{ protocol: "TCP" as const, port }];
 
-const DNS = {
+/** Egress to the cluster's DNS (kube-dns in kube-system). */
+export const DNS = {
   to: [{ ...namespacePeer("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
   ports: [
     { protocol: "UDP" as const, port: 53 },

@@ -12,7 +12,8 @@ import { createServer, type IncomingHttpHeaders, request, type Server } from "no
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CREATOR_HEADERS } from "../../infra/contract/sleep.ts";
-import { type LocalCache, freePort, startLocalCache } from "../../scripts/cache/local-nginx.ts";
+import { type LocalCache, startLocalCache } from "../../scripts/cache/local-nginx.ts";
+import { freePort } from "../../scripts/ghost/ghost-harness.ts";
 
 let cache: LocalCache | undefined;
 let ghost: Server;

@@ -23,9 +23,9 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CREATOR_HEADERS } from "../../infra/contract/sleep.ts";
-import { type LocalCache, freePort, startLocalCache } from "../../scripts/cache/local-nginx.ts";
+import { type LocalCache, startLocalCache } from "../../scripts/cache/local-nginx.ts";
 import { ensureGhost } from "../../scripts/ghost/install-ghost.ts";
-import { admin, login, setupOwner, startGhost, type RunningGhost } from "../../scripts/ghost/ghost-harness.ts";
+import { admin, freePort, login, setupOwner, startGhost, type RunningGhost } from "../../scripts/ghost/ghost-harness.ts";
 
 const CHROMIUM = spawnSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).stdout.trim();
 const PORTAL = join(import.meta.dirname, "../../node_modules/@tryghost/portal/umd/portal.min.js");
