@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type CreatorInput, type CreatorSecret, RETAINED_KINDS, creatorSecrets, opsTokenSecret, renderCreator } from "../infra/render/creator.ts";
-import type { KubeObject } from "../infra/render/objects.ts";
+import { type KubeObject, WORKLOAD_KINDS } from "../infra/render/objects.ts";
 import { dockerConfigJson } from "../infra/images.ts";
 import { CREATOR_SITE_TYPE } from "../infra/contract/names.ts";
 import { signSqldToken, sqldAdminKey, sqldKeyPair } from "../infra/sqld-auth.ts";
@@ -78,7 +78,6 @@ const SKIP_AWAIT = new Set(["Service", "Ingress"]);
  * the LimitRange misses its defaults. Not after the volume claim: on a
  * WaitForFirstConsumer class it binds only once a Pod uses it.
  */
-const WORKLOADS = new Set(["Deployment", "HorizontalPodAutoscaler"]);
 
 export class CreatorSite extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
@@ -117,11 +116,11 @@ export class CreatorSite extends pulumi.ComponentResource {
     const namespace = this.register(name, namespaceObject, []);
     const objects = [...namespaced, ...secrets];
     const supporting: pulumi.Resource[] = [];
-    for (const object of objects.filter((o) => !WORKLOADS.has(o.kind))) {
+    for (const object of objects.filter((o) => !WORKLOAD_KINDS.has(o.kind))) {
       const resource = this.register(name, object, [namespace]);
       if (object.kind !== "PersistentVolumeClaim") supporting.push(resource);
     }
-    for (const object of objects.filter((o) => WORKLOADS.has(o.kind))) this.register(name, object, [namespace, ...supporting]);
+    for (const object of objects.filter((o) => WORKLOAD_KINDS.has(o.kind))) this.register(name, object, [namespace, ...supporting]);
     // Read-only: the operations tools never hold a token that can write a creator's database.
     this.register(name, opsTokenSecret(args.creator, key.apply((k) => signSqldToken(k.privateKeyPem, { access: "ro" }))), [args.opsNamespace]);
 

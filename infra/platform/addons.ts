@@ -25,7 +25,7 @@ import type { ResolvedConfig } from "../config/validate.ts";
 import { PLATFORM_NAMESPACES } from "../contract/namespaces.ts";
 import { clusterFacts } from "./cluster-facts.ts";
 import { sleepsNow } from "../config/plans.ts";
-import type { KubeObject } from "../render/objects.ts";
+import { type KubeObject, READ_BY_WORKLOADS, WORKLOAD_KINDS } from "../render/objects.ts";
 import { resolveImages } from "../images.ts";
 import { sharedCacheObjects } from "./shared-cache.ts";
 import { sleepEngineObjects } from "./sleep-engine.ts";
@@ -75,6 +75,35 @@ const resources = (cpuMillis: number, memoryMiB: number, memoryLimitMiB = memory
 /** Prometheus memory grows with series: a base plus about 1.5 MiB per creator (pod, container and sqld series). */
 export function prometheusMemoryMiB(creators: number): number {
   return 256 + Math.ceil(creators * 1.5);
+}
+
+/** A ConfigGroup's reference to one of its objects (`<group>/namespaces/<namespace>/<kind>/<name>`, core group empty). */
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
+}
+
+function groupReference(o: Manifest): string {
+  const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+  const namespace = o.metadata?.namespace;
+  return namespace ? `${group}/namespaces/${namespace}/${o.kind}/${o.metadata?.name}` : `${group}/${o.kind}/${o.metadata?.name}`;
+}
+
+/**
+ * The platform's own add-on objects in the order CreatorSite gives a creator's:
+ * each workload after what its Pods read. A ConfigGroup applies its objects in
+ * parallel unless one names another in its `config.kubernetes.io/depends-on`
+ * annotation (pulumi-kubernetes v4.25.0 provider/pkg/gen/examples/overlays/configGroupV2.md,
+ * provider/pkg/provider/yaml/v2/yaml.go); without it the API server refused the
+ * sleep engine's first ReplicaSet ("error looking up service account").
+ */
+export function workloadsLast<T extends Manifest>(objects: T[]): T[] {
+  const read = objects.filter((o) => READ_BY_WORKLOADS.has(o.kind)).map(groupReference).join(",");
+  if (!read) return objects;
+  return objects.map((o) =>
+    WORKLOAD_KINDS.has(o.kind) ? { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata?.annotations, "config.kubernetes.io/depends-on": read } } } : o,
+  );
 }
 
 /** Active creators whose plan sleeps: the sleep engine is installed when there is one. */
@@ -279,7 +308,7 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
     name: "shared-cache",
     namespace: PLATFORM_NAMESPACES.cache,
     chart: undefined,
-    objects: sharedCacheObjects({ image: images.cache, replicas: cache, resources: cache.resources, ingress: facts.ingress }),
+    objects: workloadsLast(sharedCacheObjects({ image: images.cache, replicas: cache, resources: cache.resources, ingress: facts.ingress })),
     installed: true,
     requests: { cpuMillis: 50 * cache.min, memoryMiB: 96 * cache.min, pods: cache.min },
     values: {},
@@ -294,10 +323,10 @@ export function platformAddons(cluster: ResolvedConfig["cluster"], config: Resol
       name: "sleep-engine",
       namespace: PLATFORM_NAMESPACES.sleep,
       chart: undefined,
-      objects: [
+      objects: workloadsLast([
         ...sleepEngineObjects({ image: images.sleep, resources: engine, storageClassName: config.storage.className }),
         ...wakeSchedulerObjects({ image: images.ghost, sleepingPlans: sleepingPlans(config), resources: scheduler }),
-      ],
+      ]),
       installed: true,
       requests: { cpuMillis: 10 + 10, memoryMiB: 32 + 64, pods: 1 + 1 },
       values: {},

@@ -47,6 +47,12 @@ export type {
   IClusterRoleBinding,
 };
 
+/** Kinds whose Pods read their namespace's other objects (ServiceAccount, Secrets, ConfigMaps): created after them. */
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(["Deployment", "CronJob", "HorizontalPodAutoscaler"]);
+
+/** What a workload's Pods read or its controller needs before they are created: a ReplicaSet without its ServiceAccount is refused. */
+export const READ_BY_WORKLOADS: ReadonlySet<string> = new Set(["ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]);
+
 export type KubeObject =
   | INamespace
   | IServiceAccount

@@ -123,6 +123,17 @@ describe("upstream rules, on a Linode stack with every add-on", async () => {
     expect(at(front, "spec.ports")).toEqual([{ name: "http", port: 80, protocol: "TCP" }]);
   });
 
+  it("each workload of the platform's own add-ons is applied after what its Pods read", () => {
+    // pulumi-kubernetes v4.25.0 provider/pkg/gen/examples/overlays/configGroupV2.md: a ConfigGroup orders its objects
+    // only by the config.kubernetes.io/depends-on annotation, `<group>/namespaces/<namespace>/<kind>/<name>`.
+    const group = engine.byType("kubernetes:yaml/v2:ConfigGroup").find((r) => r.name.endsWith("-sleep-engine"));
+    const objects = (group?.inputs.objs ?? []) as Array<{ kind: string; metadata: { name: string; annotations?: Record<string, string> } }>;
+    const sablier = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "sablier");
+    const dependsOn = sablier?.metadata.annotations?.["config.kubernetes.io/depends-on"]?.split(",") ?? [];
+    expect(dependsOn).toEqual(expect.arrayContaining(["/namespaces/platform-sleep/ServiceAccount/sablier", "rbac.authorization.k8s.io/ClusterRoleBinding/creator-platform-sablier"]));
+    expect(dependsOn.some((r) => r.includes("/Service/") || r.includes("/PersistentVolumeClaim/"))).toBe(false);
+  });
+
   it("the sleep engine keeps awake sites awake across its own restart, and may only scale", () => {
     const group = engine.byType("kubernetes:yaml/v2:ConfigGroup").find((r) => r.name.endsWith("-sleep-engine"));
     const objects = (group?.inputs.objs ?? []) as Array<{ kind: string; spec?: unknown; rules?: unknown }>;
